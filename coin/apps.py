@@ -1,0 +1,34 @@
+"""Coin's own app config and the mixins that optional apps use to plug in."""
+
+from django.apps import AppConfig
+
+
+class CoinConfig(AppConfig):
+    name = "coin"
+    verbose_name = "Coin"
+
+
+class AppURLs:
+    """Mixin for an app's AppConfig: mount the app's URLs automatically.
+
+    By default ``<app label>/`` serves ``<app module>.urls`` in the namespace of the
+    app label. ``exported_urlpatterns`` (a list of ``(prefix, urls module)``)
+    customises that.
+    """
+
+    exported_urlpatterns: list[tuple[str, str]] | None = None
+
+    def get_exported_urlpatterns(self) -> list[tuple[str, str]]:
+        if self.exported_urlpatterns is not None:
+            return list(self.exported_urlpatterns)
+        return [(self.label, f"{self.name}.urls")]
+
+
+class PortalMenu:
+    """Mixin for an app's AppConfig: add entries to the member portal menu.
+
+    ``portal_menu`` lists ``(label, url name)`` pairs; they show only when the app
+    is installed, in INSTALLED_APPS order.
+    """
+
+    portal_menu: list[tuple[str, str]] = []

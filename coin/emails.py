@@ -1,0 +1,78 @@
+"""Emails from overridable templates, branded with the ISP's identity.
+
+Each email is three templates under ``emails/``: ``<name>.subject.txt``,
+``<name>.txt`` and, optionally, ``<name>.html``. Put files with the same names in
+an EXTRA_TEMPLATE_DIRS folder to change them.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def sender_address(administrative: bool) -> str:
+    """``administrative_email`` of the ISP, when set, sends administrative emails
+    (welcome, fees, invoices); DEFAULT_FROM_EMAIL sends everything else."""
+    if administrative:
+        from coin.isp_database.models import ISPInfo
+
+        isp = ISPInfo.objects.first()
+        if isp and isp.administrative_email:
+            name = isp.shortname or isp.name
+            return f"{name} <{isp.administrative_email}>"
+    return settings.DEFAULT_FROM_EMAIL
+
+
+def email_context(extra: dict[str, Any]) -> dict[str, Any]:
+    from coin.isp_database.models import ISPInfo
+
+    return {
+        "isp": ISPInfo.objects.select_related("bank_info").first(),
+        "site_url": settings.SITE_URL.rstrip("/"),
+        "membership_info_url": settings.MEMBER_MEMBERSHIP_INFO_URL,
+        **extra,
+    }
+
+
+def build_email(
+    template: str,
+    context: dict[str, Any],
+    to: Iterable[str],
+    *,
+    bcc: Iterable[str] = (),
+    administrative: bool = True,
+    language: str | None = None,
+) -> EmailMultiAlternatives:
+    with translation.override(language or settings.LANGUAGE_CODE):
+        context = email_context(context)
+        subject = render_to_string(f"emails/{template}.subject.txt", context)
+        body = render_to_string(f"emails/{template}.txt", context)
+        try:
+            html = render_to_string(f"emails/{template}.html", context)
+        except TemplateDoesNotExist:
+            html = None
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=body,
+        from_email=sender_address(administrative),
+        to=list(to),
+        bcc=list(bcc),
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_email(template: str, context: dict[str, Any], to: Iterable[str], **options: Any) -> None:
+    build_email(template, context, to, **options).send()
+
+
+def notify_admins(template: str, context: dict[str, Any]) -> None:
+    """Tell NOTIFICATION_EMAILS about an event (sign-up, resignation…)."""
+    if settings.NOTIFICATION_EMAILS:
+        send_email(template, context, settings.NOTIFICATION_EMAILS, administrative=False)

@@ -1,0 +1,92 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from coin.isp_database.models import (
+    BankInfo,
+    ChatRoom,
+    CoveredArea,
+    ISPInfo,
+    OtherWebsite,
+    RegisteredOffice,
+)
+
+
+class CoveredAreaForm(forms.ModelForm):
+    technologies = forms.MultipleChoiceField(
+        label=_("technologies"),
+        choices=CoveredArea.Technology.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = CoveredArea
+        fields = ["name", "technologies", "area"]
+
+
+class RegisteredOfficeInline(admin.StackedInline):
+    model = RegisteredOffice
+    extra = 0
+
+
+class BankInfoInline(admin.StackedInline):
+    model = BankInfo
+    extra = 0
+
+
+class OtherWebsiteInline(admin.TabularInline):
+    model = OtherWebsite
+    extra = 0
+
+
+class ChatRoomInline(admin.TabularInline):
+    model = ChatRoom
+    extra = 0
+
+
+class CoveredAreaInline(admin.StackedInline):
+    model = CoveredArea
+    form = CoveredAreaForm
+    extra = 0
+
+
+@admin.register(ISPInfo)
+class ISPInfoAdmin(admin.ModelAdmin):
+    list_display = ["name", "shortname", "email", "website", "progressStatus"]
+    search_fields = ["name", "shortname"]
+    inlines = [
+        RegisteredOfficeInline,
+        BankInfoInline,
+        OtherWebsiteInline,
+        ChatRoomInline,
+        CoveredAreaInline,
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "shortname", "description", "logoURL", "website"]}),
+        (
+            _("Contact"),
+            {
+                "fields": [
+                    "email",
+                    "mainMailingList",
+                    "administrative_email",
+                    "support_email",
+                ]
+            },
+        ),
+        (
+            _("Federation"),
+            {
+                "fields": [
+                    "creationDate",
+                    "ffdnMemberSince",
+                    "progressStatus",
+                    "latitude",
+                    "longitude",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not ISPInfo.objects.exists()

@@ -1,0 +1,157 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from coin.members.forms import AdminMemberCreationForm
+from coin.members.models import Member, MembershipFee, MembershipFeeReminder
+
+
+class MembershipFeeInline(admin.TabularInline):
+    model = MembershipFee
+    extra = 0
+    fields = ["amount", "start_date", "end_date", "payment_method", "reference", "payment_date"]
+
+
+class MemberChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = Member
+
+
+@admin.register(Member)
+class MemberAdmin(UserAdmin):
+    form = MemberChangeForm
+    add_form = AdminMemberCreationForm
+    list_display = [
+        "username",
+        "display_name",
+        "email",
+        "type",
+        "status",
+        "is_up_to_date",
+        "date_joined",
+    ]
+    list_filter = ["status", "type", "send_membership_fees_email", "is_staff", "is_active"]
+    search_fields = [
+        "username",
+        "first_name",
+        "last_name",
+        "organization_name",
+        "nickname",
+        "email",
+        "city",
+        "postal_code",
+    ]
+    ordering = ["username"]
+    inlines = [MembershipFeeInline]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (
+            _("Identity"),
+            {
+                "fields": [
+                    "type",
+                    "status",
+                    "first_name",
+                    "last_name",
+                    "organization_name",
+                    "nickname",
+                ]
+            },
+        ),
+        (
+            _("Contact"),
+            {
+                "fields": [
+                    "email",
+                    "home_phone_number",
+                    "mobile_phone_number",
+                    "address",
+                    "postal_code",
+                    "city",
+                    "country",
+                ]
+            },
+        ),
+        (
+            _("Membership"),
+            {
+                "fields": [
+                    "resign_date",
+                    "send_membership_fees_email",
+                    "comments",
+                ]
+            },
+        ),
+        (
+            _("Permissions"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ],
+            },
+        ),
+        (_("Important dates"), {"classes": ["collapse"], "fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "type",
+                    "status",
+                    "first_name",
+                    "last_name",
+                    "organization_name",
+                    "email",
+                    "username",
+                    "password1",
+                    "password2",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description=_("name"))
+    def display_name(self, member: Member) -> str:
+        return member.display_name()
+
+
+@admin.register(MembershipFee)
+class MembershipFeeAdmin(admin.ModelAdmin):
+    list_display = [
+        "member",
+        "amount",
+        "start_date",
+        "end_date",
+        "payment_method",
+        "payment_date",
+    ]
+    list_filter = ["payment_method", "start_date"]
+    search_fields = [
+        "member__username",
+        "member__first_name",
+        "member__last_name",
+        "member__organization_name",
+        "reference",
+    ]
+    autocomplete_fields = ["member"]
+    date_hierarchy = "start_date"
+    list_select_related = ["member"]
+
+
+@admin.register(MembershipFeeReminder)
+class MembershipFeeReminderAdmin(admin.ModelAdmin):
+    list_display = ["member", "membership_end_date", "offset_months", "sent_at"]
+    list_filter = ["offset_months", "sent_at"]
+    search_fields = ["member__username", "member__email", "member__last_name"]
+    list_select_related = ["member"]
+    readonly_fields = ["member", "membership_end_date", "offset_months", "sent_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,93 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from coin.members.emails import send_signup_confirmation
+from coin.members.forms import ProfileForm, SignupForm
+from coin.members.models import Member
+
+
+@login_required
+def detail(request: HttpRequest) -> HttpResponse:
+    """The logged-in member's own information: there is no other member's page."""
+    member = request.user
+    return render(
+        request,
+        "members/detail.html",
+        {
+            "member": member,
+            "membership_end": member.membership_end_date(),
+            "fees": member.membership_fees.all()[:10],
+            "can_edit": settings.MEMBER_CAN_EDIT_PROFILE,
+            "membership_info_url": settings.MEMBER_MEMBERSHIP_INFO_URL,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest) -> HttpResponse:
+    if not settings.MEMBER_CAN_EDIT_PROFILE:
+        raise PermissionDenied
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your information was saved."))
+        return redirect("members:detail")
+    return render(request, "members/edit.html", {"form": form})
+
+
+def _require_self_registration() -> None:
+    if not settings.MEMBER_SELF_REGISTRATION:
+        raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    _require_self_registration()
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        member = form.save(commit=False)
+        member.status = Member.Status.PENDING
+        member.is_active = False
+        member.save()
+        token = default_token_generator.make_token(member)
+        uid = urlsafe_base64_encode(force_bytes(member.pk))
+        path = reverse("members:signup_confirm", args=[uid, token])
+        send_signup_confirmation(member, settings.SITE_URL.rstrip("/") + path)
+        return redirect("members:signup_done")
+    return render(request, "members/signup.html", {"form": form})
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    _require_self_registration()
+    return render(request, "members/signup_done.html")
+
+
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    _require_self_registration()
+    try:
+        member = Member.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
+    except (ValueError, TypeError, OverflowError, Member.DoesNotExist):
+        member = None
+    valid = member is not None and default_token_generator.check_token(member, token)
+    if valid and not member.is_active:
+        member.is_active = True
+        member.save(update_fields=["is_active"])
+    return render(
+        request,
+        "members/signup_confirm.html",
+        {
+            "valid": valid,
+            "membership_info_url": settings.MEMBER_MEMBERSHIP_INFO_URL,
+        },
+    )

@@ -1,0 +1,59 @@
+from django.apps import apps
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from coin.apps import PortalMenu
+from coin.isp_database.models import ISPInfo
+
+
+def menu_entries() -> list[tuple[str, str]]:
+    """(label, url) of every installed app's portal menu entries."""
+    entries = []
+    for config in apps.get_app_configs():
+        if isinstance(config, PortalMenu):
+            for label, url_name in config.portal_menu:
+                try:
+                    entries.append((label, reverse(url_name)))
+                except NoReverseMatch:
+                    continue
+    return entries
+
+
+def portal(request) -> dict:
+    """Branding and menu for every portal page (the ISP row is read lazily: pages
+    that do not show it cost no query)."""
+    context = {
+        "INSTALLED_APPS": settings.INSTALLED_APPS,
+        "self_registration": settings.MEMBER_SELF_REGISTRATION,
+        "isp": _LazyISP(),
+    }
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        context["menu_entries"] = menu_entries()
+    return context
+
+
+class _LazyISP:
+    """Stands for the ISPInfo row in templates and fetches it on first use."""
+
+    _missing = object()
+
+    def __init__(self) -> None:
+        self._isp = self._missing
+
+    def _get(self):
+        if self._isp is self._missing:
+            self._isp = ISPInfo.objects.select_related("bank_info").first()
+        return self._isp
+
+    def __bool__(self) -> bool:
+        return self._get() is not None
+
+    def __getattr__(self, name):
+        isp = self._get()
+        if isp is None:
+            return ""
+        return getattr(isp, name)
+
+    def __str__(self) -> str:
+        isp = self._get()
+        return str(isp) if isp else "Coin"

@@ -1,0 +1,26 @@
+"""Settings for the test suite: the defaults, never the developer's settings_local.
+
+The database is SQLite in a temporary file unless COIN_DATABASE_URL points to
+PostgreSQL (scripts/test.sh starts a private PostgreSQL cluster and sets it).
+"""
+
+from coin.settings_base import *  # noqa: F403
+
+SECRET_KEY = "coin-test-key-not-secret-at-all-but-long-enough-for-checks-0123456789"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DEFAULT_FROM_EMAIL = "coin@isp.example"
+NOTIFICATION_EMAILS = ["board@isp.example"]
+SITE_URL = "https://coin.isp.example"
+# A third-party configuration app living outside Coin's packages, enabled exactly
+# as an ISP would enable its own (see EXTENDING.md).
+EXTRA_INSTALLED_APPS: list[str] = []
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+from coin.settings_support import finalize  # noqa: E402
+
+finalize(globals())

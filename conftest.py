@@ -1,0 +1,79 @@
+"""Fixtures shared by every test module."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, headless, and no traffic to anything but the test server."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def member_factory(db):
+    from coin.members.models import Member
+
+    counter = {"n": 0}
+
+    def make(**fields):
+        counter["n"] += 1
+        n = counter["n"]
+        defaults = {
+            "first_name": "Camille",
+            "last_name": f"Martin{n}",
+            "email": f"member{n}@example.org",
+            "status": Member.Status.MEMBER,
+        }
+        defaults.update(fields)
+        password = defaults.pop("password", "correct horse battery")
+        member = Member(**defaults)
+        member.set_password(password)
+        member.save()
+        return member
+
+    return make
+
+
+@pytest.fixture
+def member(member_factory):
+    return member_factory(username="camille", first_name="Camille", last_name="Martin")
+
+
+@pytest.fixture
+def other_member(member_factory):
+    return member_factory(username="dominique", first_name="Dominique", last_name="Durand")
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def isp(db):
+    from coin.isp_database.models import BankInfo, ISPInfo
+
+    isp = ISPInfo.objects.create(
+        name="Association Réseau Libre du Plateau",
+        shortname="ARLP",
+        email="contact@arlp.example",
+        administrative_email="tresorerie@arlp.example",
+        support_email="support@arlp.example",
+        website="https://arlp.example",
+    )
+    BankInfo.objects.create(isp=isp, iban="FR7630006000011234567890189", bic="AGRIFRPP", check_order="ARLP")
+    return isp

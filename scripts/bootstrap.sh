@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what Coin needs on Debian 12 (run as root): system packages that are
+# missing, a virtual environment in .venv and the Python dependencies.
+#   scripts/bootstrap.sh          what the portal needs
+#   scripts/bootstrap.sh test     plus what the test suite needs (PostgreSQL, Chromium…)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=${1:-run}
+packages=(python3-venv gettext)
+if [ "$profile" = test ]; then
+  packages+=(postgresql chromium poppler-utils)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "Missing system packages: ${missing[*]} (run this script as root, or install them)." >&2
+    exit 1
+  fi
+  echo "Installing system packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+requirements=requirements.txt
+[ "$profile" = test ] && requirements=requirements-test.txt
+.venv/bin/pip install --quiet --disable-pip-version-check -r "$requirements"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run the whole suite on PostgreSQL (a private
+# cluster started and stopped by tests/harness/postgres.py) and the
+# database-dependent tests again on SQLite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh test
+export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's event loop next to live_server
+
+echo "== PostgreSQL: the whole suite"
+.venv/bin/python -m tests.harness.postgres -- .venv/bin/pytest -n 2 "$@"
+
+echo "== SQLite: the suite again, but for browser tests and PostgreSQL-only guarantees"
+env -u COIN_DATABASE_URL .venv/bin/pytest -n 2 -m "not browser and not postgres_only" "$@"
