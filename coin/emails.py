@@ -5,14 +5,18 @@ Each email is three templates under ``emails/``: ``<name>.subject.txt``,
 an EXTRA_TEMPLATE_DIRS folder to change them.
 """
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
+
+logger = logging.getLogger(__name__)
 
 
 def sender_address(administrative: bool) -> str:
@@ -76,3 +80,22 @@ def notify_admins(template: str, context: dict[str, Any]) -> None:
     """Tell NOTIFICATION_EMAILS about an event (sign-up, resignation…)."""
     if settings.NOTIFICATION_EMAILS:
         send_email(template, context, settings.NOTIFICATION_EMAILS, administrative=False)
+
+
+def send_email_on_commit(template: str, context: dict[str, Any], to: Iterable[str], **options: Any) -> None:
+    """Send once the current transaction commits. A mail server that is down is
+    logged, never turned into an error for the person whose change was saved."""
+    recipients = [address for address in to if address]
+
+    def send() -> None:
+        try:
+            send_email(template, context, recipients, **options)
+        except Exception:
+            logger.exception("Could not send the %s email to %s", template, recipients)
+
+    if recipients:
+        transaction.on_commit(send)
+
+
+def notify_admins_on_commit(template: str, context: dict[str, Any]) -> None:
+    send_email_on_commit(template, context, settings.NOTIFICATION_EMAILS, administrative=False)

@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "coin.portal",
     "coin.members",
     "coin.isp_database",
+    "coin.offers",
+    "coin.configuration",
+    "coin.provisioning",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -31,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "polymorphic",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -116,6 +120,9 @@ MEDIA_URL = "media/"
 # (``manage.py db_worker``): no other service needed. A Celery or RQ backend for
 # Django Tasks can replace it for large installations.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Failed pushes to the network are retried after 10 s, 20 s, 40 s… at most hourly.
+PROVISIONING_RETRY_BASE_SECONDS = 10
+PROVISIONING_RETRY_MAX_SECONDS = 3600
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -137,6 +144,10 @@ MEMBER_SELF_REGISTRATION = False
 MEMBERSHIP_FEE_REMINDERS = [-1, 0, 1, 2, 3]
 # Send a blind copy of each fee reminder to NOTIFICATION_EMAILS.
 MEMBERSHIP_FEE_REMINDERS_COPY_TO_NOTIFICATION_EMAILS = False
+
+# --- Offers -----------------------------------------------------------------------
+# Reference of a subscription, given to the member (transfer labels, support).
+SUBSCRIPTION_REFERENCE = "REF-{subscription.offer.reference}-{subscription.pk}"
 
 # --- Portal -----------------------------------------------------------------------
 # News shown on the dashboard: (name, url, number of entries).

@@ -18,7 +18,8 @@ NOTIFICATION_EMAILS = ["board@isp.example"]
 SITE_URL = "https://coin.isp.example"
 # A third-party configuration app living outside Coin's packages, enabled exactly
 # as an ISP would enable its own (see EXTENDING.md).
-EXTRA_INSTALLED_APPS: list[str] = []
+EXTRA_INSTALLED_APPS = ["simple_dsl", "coin_fiber"]
+FIBER_INVENTORY_URL = "http://127.0.0.1:9/lines"  # tests point it at their own server
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 from coin.settings_support import finalize  # noqa: E402

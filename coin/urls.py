@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("coin.portal.urls")),
     path("", include("coin.isp_database.urls")),
     path("members/", include("coin.members.urls")),
+    path("subscriptions/", include("coin.offers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     *auth_urlpatterns,

@@ -1,0 +1,94 @@
+"""The base model of every configuration app (see EXTENDING.md for the contract)."""
+
+from django.apps import apps
+from django.db import models, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import classproperty
+from django.utils.translation import gettext_lazy as _
+from polymorphic.models import PolymorphicModel
+
+
+class Configuration(PolymorphicModel):
+    """Technical side of one subscription: a configuration app subclasses it.
+
+    Subclasses may set:
+    - ``Meta.verbose_name``: the name of the backend in the UI;
+    - ``url_namespace``: namespace of the app's views (default: lower-cased class name);
+    - ``provisioners``: dotted paths of coin.provisioning.Provisioner classes that push
+      the configuration to the network;
+    and override ``subnet_event()``.
+    """
+
+    offersubscription = models.OneToOneField(
+        "offers.OfferSubscription",
+        on_delete=models.CASCADE,
+        related_name="configuration",
+        verbose_name=_("subscription"),
+    )
+    comment = models.CharField(_("comment"), max_length=512, blank=True)
+
+    provisioners: list[str] = []
+
+    class Meta:
+        verbose_name = _("configuration")
+        verbose_name_plural = _("configurations")
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} — {self.offersubscription}"
+
+    @classproperty
+    def url_namespace(cls) -> str:  # noqa: N805 (a class property)
+        return cls.__name__.lower()
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.provision()
+
+    def delete(self, *args, **kwargs):
+        from coin.provisioning.jobs import schedule
+
+        with transaction.atomic():
+            schedule(self, action="delete")
+            return super().delete(*args, **kwargs)
+
+    def get_absolute_url(self) -> str | None:
+        """The member's page of this configuration, when the app has views."""
+        try:
+            return reverse(f"{self.url_namespace}:details", kwargs={"pk": self.pk})
+        except NoReverseMatch:
+            return None
+
+    def subnet_event(self) -> None:
+        """Called after the subnets attached to this configuration changed (added,
+        removed or modified). The default pushes the configuration again."""
+        self.provision()
+
+    def provision(self, action: str = "update") -> None:
+        """Record, in the current transaction, that the network must be told."""
+        from coin.provisioning.jobs import schedule
+
+        schedule(self, action=action)
+
+    def member(self):
+        return self.offersubscription.member
+
+
+def configuration_models() -> list[type[Configuration]]:
+    """Every installed configuration type (concrete subclasses of Configuration)."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, Configuration) and model is not Configuration
+    ]
+
+
+def configuration_type_choices() -> list[tuple[str, str]]:
+    return [(model._meta.label, model._meta.verbose_name) for model in configuration_models()]
+
+
+def configuration_model(label: str) -> type[Configuration] | None:
+    for model in configuration_models():
+        if model._meta.label == label:
+            return model
+    return None

@@ -1,0 +1,119 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from coin.configuration.models import configuration_type_choices
+from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
+from coin.offers.subscriptions import accept_request, refuse_request
+
+
+class OfferForm(forms.ModelForm):
+    class Meta:
+        model = Offer
+        fields = [
+            "name", "reference", "configuration_type", "billing_period", "period_fees", "initial_fees",
+            "non_billable", "requestable", "description",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["configuration_type"] = forms.ChoiceField(
+            label=Offer._meta.get_field("configuration_type").verbose_name,
+            choices=[("", _("none"))] + configuration_type_choices(),
+            required=False,
+            help_text=Offer._meta.get_field("configuration_type").help_text,
+        )
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    form = OfferForm
+    list_display = [
+        "name", "reference", "configuration_type_name", "billing_period", "period_fees", "initial_fees",
+        "non_billable", "requestable",
+    ]  # fmt: skip
+    list_filter = ["configuration_type", "non_billable", "requestable", "billing_period"]
+    search_fields = ["name", "reference", "description"]
+
+    @admin.display(description=_("configuration type"), ordering="configuration_type")
+    def configuration_type_name(self, offer: Offer) -> str:
+        return offer.get_configuration_type_display()
+
+
+class RunningFilter(admin.SimpleListFilter):
+    title = _("running")
+    parameter_name = "running"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("running today")), ("no", _("resigned"))]
+
+    def queryset(self, request, queryset):
+        running = OfferSubscription.objects.running().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=running)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=running)
+        return queryset
+
+
+@admin.register(OfferSubscription)
+class OfferSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["reference", "member", "offer", "subscription_date", "resign_date", "commitment"]
+    list_filter = [RunningFilter, "offer", "subscription_date"]
+    search_fields = [
+        "member__username", "member__first_name", "member__last_name", "member__organization_name",
+        "member__email", "offer__reference", "offer__name", "comments",
+    ]  # fmt: skip
+    autocomplete_fields = ["member", "offer"]
+    list_select_related = ["member", "offer"]
+    date_hierarchy = "subscription_date"
+
+    def get_inline_instances(self, request, obj=None):
+        """The configuration is created with the subscription; once it exists, its own
+        app's inline (the ``inline`` attribute of the app's admin) edits it here."""
+        inlines = []
+        configuration = getattr(obj, "configuration", None) if obj else None
+        if configuration is not None:
+            child_admin = self.admin_site._registry.get(type(configuration))
+            inline_class = getattr(child_admin, "inline", None)
+            if inline_class is not None:
+                inline = inline_class(self.model, self.admin_site)
+                inline.max_num = inline.min_num = 1
+                inline.can_delete = False
+                inlines.append(inline)
+        return inlines + super().get_inline_instances(request, obj)
+
+
+class SubscriptionRequestAdmin(admin.ModelAdmin):
+    list_display = ["member", "offer", "state", "created_at", "handled_by", "subscription"]
+    list_filter = ["state", "offer"]
+    search_fields = ["member__username", "member__last_name", "member__email", "comment"]
+    autocomplete_fields = ["member", "offer"]
+    readonly_fields = ["state", "handled_at", "handled_by", "subscription", "created_at"]
+    list_select_related = ["member", "offer", "handled_by", "subscription__offer"]
+    actions = ["accept", "refuse"]
+
+    def _handle(self, request, queryset, handler, done_message):
+        handled = 0
+        for subscription_request in queryset:
+            try:
+                handler(subscription_request, request.user)
+                handled += 1
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{subscription_request}: {' '.join(error.messages)}", messages.ERROR
+                )
+        if handled:
+            self.message_user(request, done_message % handled, messages.SUCCESS)
+
+    @admin.action(description=_("Accept: start the subscriptions today"))
+    def accept(self, request, queryset):
+        self._handle(request, queryset, accept_request, _("%d request(s) accepted."))
+
+    @admin.action(description=_("Refuse the selected requests"))
+    def refuse(self, request, queryset):
+        self._handle(request, queryset, refuse_request, _("%d request(s) refused."))
+
+
+admin.site.register(SubscriptionRequest, SubscriptionRequestAdmin)

@@ -1,0 +1,101 @@
+"""What happens to subscriptions: creation, requests from members, resignation."""
+
+import datetime
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coin.configuration.models import configuration_model
+from coin.emails import notify_admins_on_commit, send_email_on_commit
+from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
+
+
+def on_subscription_created(subscription: OfferSubscription) -> None:
+    """A new subscription gets its configuration (of the offer's type), which is then
+    pushed to the network by its app's provisioners."""
+    model = configuration_model(subscription.offer.configuration_type)
+    if model is not None:
+        model.objects.create(offersubscription=subscription)
+    if apps.is_installed("coin.resources"):
+        from coin.resources.allocation import allocate_offer_subnets
+
+        allocate_offer_subnets(subscription)
+
+
+def request_subscription(member, offer: Offer, comment: str = "") -> SubscriptionRequest:
+    if not offer.requestable:
+        raise ValidationError({"offer": _("This offer cannot be requested from the portal.")})
+    request = SubscriptionRequest.objects.create(member=member, offer=offer, comment=comment)
+    notify_admins_on_commit("offers/request_notification", {"request": request})
+    return request
+
+
+def accept_request(
+    request: SubscriptionRequest,
+    by,
+    subscription_date: datetime.date | None = None,
+    answer: str = "",
+) -> OfferSubscription:
+    """Validating a request starts the subscription: billing and provisioning follow."""
+    with transaction.atomic():
+        request = SubscriptionRequest.objects.select_for_update().get(pk=request.pk)
+        if request.state != SubscriptionRequest.State.PENDING:
+            raise ValidationError(_("This request was already handled."))
+        subscription = OfferSubscription.objects.create(
+            member=request.member,
+            offer=request.offer,
+            subscription_date=subscription_date or timezone.localdate(),
+            comments=request.comment,
+        )
+        request.state = SubscriptionRequest.State.ACCEPTED
+        request.subscription = subscription
+        _close(request, by, answer)
+    return subscription
+
+
+def refuse_request(request: SubscriptionRequest, by, answer: str = "") -> None:
+    with transaction.atomic():
+        request = SubscriptionRequest.objects.select_for_update().get(pk=request.pk)
+        if request.state != SubscriptionRequest.State.PENDING:
+            raise ValidationError(_("This request was already handled."))
+        request.state = SubscriptionRequest.State.REFUSED
+        _close(request, by, answer)
+
+
+def _close(request: SubscriptionRequest, by, answer: str) -> None:
+    request.handled_by = by
+    request.handled_at = timezone.now()
+    request.answer = answer
+    request.save()
+    send_email_on_commit("offers/request_answer", {"request": request}, [request.member.email])
+
+
+def earliest_resign_date(subscription: OfferSubscription, today: datetime.date) -> datetime.date:
+    """A member can resign from tomorrow on (today stays running), and never before
+    the subscription starts."""
+    return max(today + datetime.timedelta(days=1), subscription.subscription_date)
+
+
+def resign(subscription: OfferSubscription, resign_date: datetime.date, by_member: bool) -> None:
+    """Set the first day on which the subscription stops; tell the admins and the
+    member. A member cannot move the date back once set, nor resign in the past."""
+    today = timezone.localdate()
+    if by_member:
+        if subscription.resign_date and subscription.resign_date <= today:
+            raise ValidationError(_("This subscription is already terminated."))
+        if resign_date < earliest_resign_date(subscription, today):
+            raise ValidationError(
+                {
+                    "resign_date": _("Choose a date from %(date)s on.")
+                    % {"date": earliest_resign_date(subscription, today).isoformat()}
+                }
+            )
+    subscription.resign_date = resign_date
+    subscription.full_clean()
+    subscription.save(update_fields=["resign_date"])
+    context = {"subscription": subscription, "by_member": by_member}
+    notify_admins_on_commit("offers/resign_notification", context)
+    send_email_on_commit("offers/resign_confirmation", context, [subscription.member.email])

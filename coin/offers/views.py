@@ -1,0 +1,67 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from coin.offers.forms import ResignForm, SubscriptionRequestForm
+from coin.offers.models import OfferSubscription, SubscriptionRequest
+from coin.offers.subscriptions import earliest_resign_date, request_subscription, resign
+
+
+@login_required
+def subscriptions(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    member_subscriptions = (
+        OfferSubscription.objects.filter(member=request.user)
+        .select_related("offer", "configuration")
+        .order_by("resign_date", "-subscription_date")
+    )
+    return render(
+        request,
+        "offers/subscriptions.html",
+        {
+            "subscriptions": [(s, s.is_running(today)) for s in member_subscriptions],
+            "requests": SubscriptionRequest.objects.filter(member=request.user).select_related("offer")[:20],
+            "can_request": SubscriptionRequestForm().fields["offer"].queryset.exists(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_offer(request: HttpRequest) -> HttpResponse:
+    form = SubscriptionRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        request_subscription(request.user, form.cleaned_data["offer"], form.cleaned_data["comment"])
+        messages.success(request, _("Your request was sent: the association will get back to you."))
+        return redirect("offers:subscriptions")
+    return render(request, "offers/request.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resign_subscription(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = get_object_or_404(
+        OfferSubscription.objects.select_related("offer"), pk=pk, member=request.user
+    )
+    earliest = earliest_resign_date(subscription, timezone.localdate())
+    form = ResignForm(request.POST or None, initial={"resign_date": earliest})
+    if request.method == "POST" and form.is_valid():
+        try:
+            resign(subscription, form.cleaned_data["resign_date"], by_member=True)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, _("Your termination is recorded. A confirmation was emailed to you."))
+            return redirect("offers:subscriptions")
+    return render(
+        request, "offers/resign.html", {"form": form, "subscription": subscription, "earliest": earliest}
+    )

@@ -1,0 +1,170 @@
+"""Recording provisioning jobs and running them in order, with retries.
+
+Rules:
+- a job is written in the transaction that changes the configuration, so a change
+  and its job are saved together or not at all;
+- jobs of one subject (one configuration) run one at a time, oldest first; a failed
+  job blocks the later ones of its subject until it succeeds, so the far end never
+  sees changes out of order;
+- a failed job is retried after backoff_delay(attempts), for ever: nothing is lost.
+"""
+
+import datetime
+import logging
+import traceback
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks import default_task_backend
+
+from coin.provisioning.models import ProvisioningJob
+
+logger = logging.getLogger(__name__)
+State = ProvisioningJob.State
+
+
+def subject_of(configuration) -> str:
+    return f"configuration:{configuration.pk}"
+
+
+def backoff_delay(attempts: int) -> datetime.timedelta:
+    """10 s, 20 s, 40 s… doubling after each failed attempt, capped (one hour by default)."""
+    base = settings.PROVISIONING_RETRY_BASE_SECONDS
+    cap = settings.PROVISIONING_RETRY_MAX_SECONDS
+    return datetime.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def schedule(configuration, action: str = "update") -> list[ProvisioningJob]:
+    """Record one job per provisioner of the configuration's type (none if it has no
+    backend) and have the worker run them once the transaction commits."""
+    jobs = []
+    for path in type(configuration).provisioners:
+        provisioner = import_string(path)()
+        jobs.append(
+            ProvisioningJob.objects.create(
+                subject=subject_of(configuration),
+                configuration=configuration,
+                provisioner=path,
+                action=action,
+                payload=provisioner.snapshot(configuration, action),
+            )
+        )
+    if jobs:
+        subject = jobs[0].subject
+        transaction.on_commit(lambda: enqueue(subject))
+    return jobs
+
+
+def enqueue(subject: str, run_after: datetime.datetime | None = None) -> None:
+    """Ask the background worker to run the jobs of ``subject``. Backends that
+    cannot defer a task leave retries to ``run_due_jobs`` (manage.py provisioning)."""
+    from coin.provisioning.tasks import run_subject_jobs
+
+    if run_after is not None:
+        if not default_task_backend.supports_defer:
+            return
+        run_subject_jobs.using(run_after=run_after).enqueue(subject)
+    else:
+        run_subject_jobs.enqueue(subject)
+
+
+def _next_job(subject: str) -> ProvisioningJob | None:
+    """The oldest unfinished job of the subject, locked; None if there is none or if
+    another worker holds it (that worker carries on with the subject)."""
+    try:
+        return (
+            ProvisioningJob.objects.select_for_update(nowait=True)
+            .filter(subject=subject)
+            .exclude(state=State.DONE)
+            .order_by("id")
+            .first()
+        )
+    except DatabaseError:
+        return None
+
+
+def run_job(job: ProvisioningJob, now: datetime.datetime) -> bool:
+    """Apply one job; record the outcome on it. True when it succeeded."""
+    job.attempts += 1
+    try:
+        with transaction.atomic():
+            import_string(job.provisioner)().apply(job.action, job.payload)
+    except Exception as error:
+        job.state = State.FAILED
+        job.last_error = "".join(traceback.format_exception_only(error)).strip()
+        job.next_attempt_at = now + backoff_delay(job.attempts)
+        job.save(update_fields=["attempts", "state", "last_error", "next_attempt_at"])
+        logger.warning("Provisioning %s failed (attempt %d): %s", job, job.attempts, job.last_error)
+        return False
+    job.state = State.DONE
+    job.done_at = now
+    job.save(update_fields=["attempts", "state", "done_at"])
+    return True
+
+
+def run_subject(subject: str, now: datetime.datetime | None = None) -> int:
+    """Run the due jobs of one subject in order; return how many succeeded."""
+    succeeded = 0
+    while True:
+        current = now or timezone.now()
+        with transaction.atomic():
+            job = _next_job(subject)
+            if job is None:
+                return succeeded
+            if job.next_attempt_at > current:
+                retry_at = job.next_attempt_at
+                transaction.on_commit(lambda at=retry_at: enqueue(subject, run_after=at))
+                return succeeded
+            if not run_job(job, current):
+                retry_at = job.next_attempt_at
+                transaction.on_commit(lambda at=retry_at: enqueue(subject, run_after=at))
+                return succeeded
+            succeeded += 1
+
+
+def due_subjects(now: datetime.datetime | None = None) -> list[str]:
+    now = now or timezone.now()
+    return list(
+        ProvisioningJob.objects.exclude(state=State.DONE)
+        .filter(next_attempt_at__lte=now)
+        .order_by("subject")
+        .values_list("subject", flat=True)
+        .distinct()
+    )
+
+
+def run_due_jobs(now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Run every due job (the safety net run from cron or by hand).
+    Returns (jobs that succeeded, jobs still unfinished)."""
+    succeeded = sum(run_subject(subject, now) for subject in due_subjects(now))
+    remaining = ProvisioningJob.objects.exclude(state=State.DONE).count()
+    return succeeded, remaining
+
+
+def retry_now(jobs) -> int:
+    """Make unfinished jobs due at once (admin action) and wake the worker."""
+    unfinished = jobs.exclude(state=State.DONE)
+    subjects = set(unfinished.values_list("subject", flat=True))
+    count = unfinished.update(next_attempt_at=timezone.now())
+    for subject in subjects:
+        transaction.on_commit(lambda subject=subject: enqueue(subject))
+    return count
+
+
+def replay(jobs) -> int:
+    """Push finished jobs again, as new jobs with the same payload (admin action)."""
+    copies = [
+        ProvisioningJob.objects.create(
+            subject=job.subject,
+            configuration=job.configuration,
+            provisioner=job.provisioner,
+            action=job.action,
+            payload=job.payload,
+        )
+        for job in jobs.filter(state=State.DONE).order_by("id")
+    ]
+    for subject in {job.subject for job in copies}:
+        transaction.on_commit(lambda subject=subject: enqueue(subject))
+    return len(copies)

@@ -1,0 +1,1 @@
+"""FTTH lines pushed to an HTTP inventory service (a sample third-party app)."""
