@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "coin.offers",
     "coin.configuration",
     "coin.provisioning",
+    "coin.resources",
+    "coin.billing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

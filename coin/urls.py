@@ -45,6 +45,8 @@ urlpatterns = [
     path("", include("coin.isp_database.urls")),
     path("members/", include("coin.members.urls")),
     path("subscriptions/", include("coin.offers.urls")),
+    path("resources/", include("coin.resources.urls")),
+    path("billing/", include("coin.billing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     *auth_urlpatterns,
