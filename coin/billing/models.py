@@ -1,0 +1,297 @@
+"""Bills, payments and what links them.
+
+Money is Decimal everywhere. An invoice is a draft until it is validated: then it
+gets its number (gapless, chronological, see numbering.py) and never changes
+again; a credit note is the only way to correct it.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("to pay")
+        CLOSED = "closed", _("paid")
+        DISPUTED = "disputed", _("disputed")
+
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("member")
+    )
+    date = models.DateField(_("date"), default=timezone.localdate)
+    date_due = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True, max_length=255)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-date", "-number"]
+
+    def __str__(self) -> str:
+        return self.number or _("draft invoice #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_validated(self) -> bool:
+        return self.validated_at is not None
+
+
+class InvoiceDetail(models.Model):
+    """A line. ``total`` = amount × quantity × (1 + tax/100), rounded half-up to cents."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="details", verbose_name=_("invoice")
+    )
+    label = models.CharField(_("label"), max_length=255)
+    amount = models.DecimalField(_("unit amount"), **MONEY)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=4, default=Decimal("1"))
+    tax = models.DecimalField(
+        _("tax (%)"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    period_from = models.DateField(_("period from"), null=True, blank=True)
+    period_to = models.DateField(_("period to"), null=True, blank=True)
+    offersubscription = models.ForeignKey(
+        "offers.OfferSubscription",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice_details",
+        verbose_name=_("subscription"),
+    )
+    is_initial_fee = models.BooleanField(_("initial fees"), default=False)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["id"]
+        constraints = [
+            # A period of a subscription is billed once, even when two runs race.
+            models.UniqueConstraint(
+                fields=["offersubscription", "period_from"],
+                condition=models.Q(offersubscription__isnull=False, is_initial_fee=False),
+                name="subscription_period_billed_once",
+            ),
+            models.UniqueConstraint(
+                fields=["offersubscription"],
+                condition=models.Q(is_initial_fee=True),
+                name="subscription_initial_fees_billed_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CreditNote(models.Model):
+    """Cancels all or part of a validated invoice (its own number series)."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("invoice")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        verbose_name=_("member"),
+    )
+    date = models.DateField(_("date"), default=timezone.localdate)
+    amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    reason = models.CharField(_("reason"), max_length=255)
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="credit_notes/", blank=True, max_length=255)
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        ordering = ["-date", "-number"]
+
+    def __str__(self) -> str:
+        return self.number or _("draft credit note #%(pk)s") % {"pk": self.pk}
+
+
+class NumberSequence(models.Model):
+    """Last number given in a series for a year; rows are locked while numbering."""
+
+    series = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+    last_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="one_sequence_per_series_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.year}: {self.last_value}"
+
+
+class Receipt(models.Model):
+    """Acknowledges a membership fee or a donation that was paid (not a debt)."""
+
+    class Kind(models.TextChoices):
+        MEMBERSHIP_FEE = "membership_fee", _("membership fee")
+        DONATION = "donation", _("donation")
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("member")
+    )
+    membership_fee = models.OneToOneField(
+        "members.MembershipFee",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipt",
+        verbose_name=_("membership fee"),
+    )
+    date = models.DateField(_("date"), default=timezone.localdate)
+    amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    label = models.CharField(_("label"), max_length=255)
+    pdf = models.FileField(_("PDF"), upload_to="receipts/", blank=True, max_length=255)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["-date", "-number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class BankImport(models.Model):
+    """One imported bank statement file; its hash refuses the same file twice."""
+
+    filename = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=20)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    report = models.JSONField(_("report"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("bank statement import")
+        verbose_name_plural = _("bank statement imports")
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.imported_at:%Y-%m-%d})"
+
+
+class Payment(models.Model):
+    class PaymentMean(models.TextChoices):
+        TRANSFER = "transfer", _("transfer")
+        DIRECT_DEBIT = "direct_debit", _("direct debit")
+        CHEQUE = "cheque", _("cheque")
+        CASH = "cash", _("cash")
+        CARD = "card", _("card")
+        OTHER = "other", _("other")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
+        verbose_name=_("member"),
+        help_text=_("Empty while an imported payment is not matched to a member."),
+    )
+    payment_mean = models.CharField(
+        _("payment mean"), max_length=20, choices=PaymentMean.choices, default=PaymentMean.TRANSFER
+    )
+    amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    date = models.DateField(_("date"), default=timezone.localdate)
+    label = models.CharField(_("label"), max_length=500, blank=True)
+    bank_import = models.ForeignKey(
+        BankImport, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    import_key = models.CharField(
+        _("bank transaction key"),
+        max_length=128,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Identifies a bank line so that a later import never records it twice."),
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € — {self.member or _('unmatched')} — {self.date}"
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment that pays an invoice."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+
+    def __str__(self) -> str:
+        return f"{self.amount} € of {self.payment} → {self.invoice}"
+
+
+class InvoiceReminder(models.Model):
+    """An unpaid-invoice reminder that was sent (unique: never sent twice)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    days_after_due = models.SmallIntegerField(_("days after due date"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invoice reminder")
+        verbose_name_plural = _("invoice reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "days_after_due"], name="one_invoice_reminder_per_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} +{self.days_after_due} d"
+
+
+class ServiceSuspension(models.Model):
+    """A subscription whose service was suspended for unpaid bills."""
+
+    offersubscription = models.ForeignKey(
+        "offers.OfferSubscription", on_delete=models.CASCADE, related_name="suspensions"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="suspensions")
+    suspended_at = models.DateTimeField(_("suspended at"), default=timezone.now)
+    resumed_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service suspension")
+        verbose_name_plural = _("service suspensions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offersubscription"],
+                condition=models.Q(resumed_at__isnull=True),
+                name="one_open_suspension_per_subscription",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offersubscription} suspended {self.suspended_at:%Y-%m-%d}"
