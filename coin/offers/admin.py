@@ -73,7 +73,7 @@ class OfferSubscriptionAdmin(admin.ModelAdmin):
         """The configuration is created with the subscription; once it exists, its own
         app's inline (the ``inline`` attribute of the app's admin) edits it here."""
         inlines = []
-        configuration = getattr(obj, "configuration", None) if obj else None
+        configuration = obj.real_configuration if obj else None
         if configuration is not None:
             child_admin = self.admin_site._registry.get(type(configuration))
             inline_class = getattr(child_admin, "inline", None)

@@ -132,6 +132,13 @@ class OfferSubscription(models.Model):
         return settings.SUBSCRIPTION_REFERENCE.format(subscription=self)
 
     @property
+    def real_configuration(self):
+        """The configuration as its app's class (``self.configuration`` may be the
+        base class when loaded through the relation), or None."""
+        configuration = getattr(self, "configuration", None)
+        return configuration.get_real_instance() if configuration is not None else None
+
+    @property
     def commitment_end(self) -> datetime.date | None:
         if not self.commitment:
             return None

@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from coin.configuration.models import Configuration
 from coin.offers.forms import ResignForm, SubscriptionRequestForm
 from coin.offers.models import OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import earliest_resign_date, request_subscription, resign
@@ -17,7 +19,8 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     member_subscriptions = (
         OfferSubscription.objects.filter(member=request.user)
-        .select_related("offer", "configuration")
+        .select_related("offer")
+        .prefetch_related(Prefetch("configuration", queryset=Configuration.objects.all()))
         .order_by("resign_date", "-subscription_date")
     )
     return render(

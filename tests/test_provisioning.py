@@ -1,0 +1,141 @@
+"""A far end that is down loses nothing: saves succeed, jobs wait and retry in
+order, and the far end ends up in the right state."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from coin.offers.models import OfferSubscription
+from coin.provisioning.jobs import backoff_delay, retry_now, run_due_jobs
+from coin.provisioning.models import ProvisioningJob
+
+pytestmark = pytest.mark.django_db
+State = ProvisioningJob.State
+
+
+def change_outlet(line, outlet, capture):
+    with capture(execute=True):
+        line.optical_outlet = outlet
+        line.save()
+
+
+def test_far_end_down_then_up(member, fiber_offer, inventory, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = OfferSubscription.objects.create(member=member, offer=fiber_offer)
+    line = subscription.configuration
+    change_outlet(line, "PTO-1", django_capture_on_commit_callbacks)
+    change_outlet(line, "PTO-2", django_capture_on_commit_callbacks)
+
+    jobs = list(ProvisioningJob.objects.order_by("id"))
+    assert [job.payload["outlet"] for job in jobs] == ["", "PTO-1", "PTO-2"]
+    assert jobs[0].state == State.FAILED and "Connection refused" in jobs[0].last_error
+    assert jobs[0].attempts == 1
+    # Later jobs wait behind the failed one instead of overtaking it.
+    assert [job.state for job in jobs[1:]] == [State.PENDING, State.PENDING]
+    assert all(job.attempts == 0 for job in jobs[1:])
+
+    # Still down at the retry: one more attempt, and a longer wait.
+    later = timezone.now() + datetime.timedelta(hours=2)
+    assert run_due_jobs(now=later) == (0, 3)
+    jobs[0].refresh_from_db()
+    assert jobs[0].attempts == 2
+    assert jobs[0].next_attempt_at == later + backoff_delay(2)
+
+    inventory.up()
+    assert run_due_jobs(now=later + datetime.timedelta(hours=2)) == (3, 0)
+    assert [(method, body["outlet"]) for method, _line, body in inventory.requests] == [
+        ("PUT", ""),
+        ("PUT", "PTO-1"),
+        ("PUT", "PTO-2"),
+    ]
+    assert inventory.lines[str(line.pk)]["outlet"] == "PTO-2"
+    assert set(ProvisioningJob.objects.values_list("state", flat=True)) == {State.DONE}
+
+
+def test_far_end_up_runs_at_once_and_delete_is_pushed(
+    member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    inventory.up()
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = OfferSubscription.objects.create(member=member, offer=fiber_offer)
+    line_id = str(subscription.configuration.pk)
+    assert line_id in inventory.lines
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription.configuration.delete()
+    assert line_id not in inventory.lines
+    assert inventory.requests[-1][:2] == ("DELETE", line_id)
+    deletion = ProvisioningJob.objects.get(action="delete")
+    assert deletion.state == State.DONE and deletion.configuration is None
+
+
+def test_jobs_of_one_configuration_never_overtake_each_other_across_configurations(
+    member, other_member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+    inventory.up()
+    # The first configuration's job failed while the far end was down; a second
+    # configuration is independent and goes through at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        second = OfferSubscription.objects.create(member=other_member, offer=fiber_offer).configuration
+    assert str(second.pk) in inventory.lines and str(first.pk) not in inventory.lines
+    # A new change of the first one waits behind its failed job…
+    change_outlet(first, "PTO-9", django_capture_on_commit_callbacks)
+    assert str(first.pk) not in inventory.lines
+    # …until an admin retries now.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retry_now(ProvisioningJob.objects.all()) == 2
+    assert inventory.lines[str(first.pk)]["outlet"] == "PTO-9"
+
+
+def test_admin_shows_state_and_error_and_retries(
+    admin_client, member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        OfferSubscription.objects.create(member=member, offer=fiber_offer)
+    page = admin_client.get("/admin/provisioning/provisioningjob/").content.decode()
+    assert "failed, will retry" in page and "Connection refused" in page
+    inventory.up()
+    job = ProvisioningJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/provisioning/provisioningjob/",
+            {"action": "retry_selected_now", "_selected_action": [job.pk]},
+        )
+    job.refresh_from_db()
+    assert job.state == State.DONE
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/provisioning/provisioningjob/",
+            {"action": "replay_selected", "_selected_action": [job.pk]},
+        )
+    assert ProvisioningJob.objects.filter(state=State.DONE).count() == 2
+    assert len(inventory.requests) == 2
+
+
+def test_backoff_doubles_and_is_capped(settings):
+    settings.PROVISIONING_RETRY_BASE_SECONDS = 10
+    settings.PROVISIONING_RETRY_MAX_SECONDS = 3600
+    assert [backoff_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [10, 20, 40, 80]
+    assert backoff_delay(30).total_seconds() == 3600
+
+
+def test_provisioning_command_dry_run_and_run(
+    member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        OfferSubscription.objects.create(member=member, offer=fiber_offer)
+    ProvisioningJob.objects.update(next_attempt_at=timezone.now())
+    out = StringIO()
+    call_command("provisioning", "--dry-run", stdout=out)
+    assert "1 job(s) due, none run (dry run)." in out.getvalue()
+    assert not inventory.requests
+    inventory.up()
+    out = StringIO()
+    call_command("provisioning", stdout=out)
+    assert "1 job(s) done, 0 still unfinished." in out.getvalue()
