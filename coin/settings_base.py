@@ -37,6 +37,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "polymorphic",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "coin.api",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -151,11 +156,58 @@ MEMBERSHIP_FEE_REMINDERS_COPY_TO_NOTIFICATION_EMAILS = False
 # Reference of a subscription, given to the member (transfer labels, support).
 SUBSCRIPTION_REFERENCE = "REF-{subscription.offer.reference}-{subscription.pk}"
 
+# --- Billing documents and unpaid bills ---------------------------------------------
+# Invoices, credit notes and receipts (PDF) are stored here, outside MEDIA_ROOT: they
+# are served only to their member and to staff, never as public media.
+PRIVATE_STORAGE_ROOT = BASE_DIR / "var" / "private"
+# Let the web server send the stored PDFs: None (Django sends the bytes),
+# "x-accel-redirect" (nginx) or "x-sendfile" (Apache, lighttpd), with the internal
+# location that maps to PRIVATE_STORAGE_ROOT (e.g. "/protected/").
+PRIVATE_FILES_OFFLOAD: str | None = None
+PRIVATE_FILES_OFFLOAD_PREFIX = "/protected/"
+# VAT line printed on every invoice (an association exempt from VAT keeps the default).
+INVOICE_VAT_MENTION = "TVA non applicable, art. 293 B du CGI"
+# Other legal mentions printed at the bottom of invoices (late-payment penalties…).
+INVOICE_LEGAL_MENTIONS = (
+    "En cas de retard de paiement, des pénalités égales à trois fois le taux d'intérêt légal "
+    "sont exigibles, ainsi qu'une indemnité forfaitaire de 40 € pour frais de recouvrement "
+    "(art. L441-10 du Code de commerce) pour les professionnels. Pas d'escompte pour paiement anticipé."
+)
+# Make invoice PDFs Factur-X e-invoices (PDF/A-3b with the CII XML attached).
+INVOICE_FACTURX = False
+# Attach the PDF to the "new invoice" email (otherwise the email links to the portal).
+INVOICE_EMAIL_ATTACH_PDF = False
+# Days after the due date at which an unpaid invoice gets a reminder.
+INVOICE_REMINDERS = [7, 21, 45]
+# Suspend the service of members with an invoice unpaid this many days after its due
+# date (None: never suspend). Service resumes once the overdue bills are paid.
+SUSPEND_SERVICE_AFTER_DAYS: int | None = None
+
 # --- Portal -----------------------------------------------------------------------
 # News shown on the dashboard: (name, url, number of entries).
 FEEDS: list[tuple[str, str, int]] = []
 FEED_TIMEOUT = 3  # seconds to wait for a feed; the page itself never waits
 FEED_CACHE_SECONDS = 15 * 60
+
+# --- REST API ------------------------------------------------------------------------
+# For admins' scripts: staff accounts only, with a session or a token
+# (``Authorization: Token …``, tokens are created in the admin).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coin API",
+    "DESCRIPTION": "Members, offers, subscriptions, IP resources and billing of an ISP.",
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
 
 # --- Logging ----------------------------------------------------------------------
 LOGGING = {

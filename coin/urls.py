@@ -49,6 +49,7 @@ urlpatterns = [
     path("billing/", include("coin.billing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("coin.api.urls")),
     *auth_urlpatterns,
     *pluggable_urlpatterns(),
 ]

@@ -1,0 +1,36 @@
+from rest_framework import serializers
+
+from coin.members.models import Member, MembershipFee
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Member
+        fields = [
+            "id", "username", "type", "status", "first_name", "last_name", "organization_name", "nickname",
+            "email", "address", "postal_code", "city", "country", "home_phone_number", "mobile_phone_number",
+            "resign_date", "send_membership_fees_email", "comments", "date_joined",
+        ]  # fmt: skip
+        read_only_fields = ["date_joined"]
+        extra_kwargs = {"username": {"required": False}}
+
+    def validate(self, attrs):
+        instance = Member(**{**(self.instance.__dict__ if self.instance else {}), **attrs})
+        instance.clean()
+        return attrs
+
+
+class MembershipFeeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MembershipFee
+        fields = [
+            "id",
+            "member",
+            "amount",
+            "start_date",
+            "end_date",
+            "payment_method",
+            "reference",
+            "payment_date",
+        ]
+        extra_kwargs = {"end_date": {"required": False}}

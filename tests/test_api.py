@@ -1,0 +1,65 @@
+"""The REST API is for staff only, validates like the admin, and is described by
+a valid OpenAPI document."""
+
+from io import StringIO
+
+import pytest
+import yaml
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
+from coin.offers.models import Offer, OfferSubscription
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_and_members_are_refused(client, member_client):
+    assert client.get("/api/members/").status_code in (401, 403)
+    assert member_client.get("/api/members/").status_code == 403
+    assert member_client.get("/api/subscriptions/").status_code == 403
+
+
+def test_staff_token_lists_and_creates_members(client, admin_user, member):
+    token = Token.objects.create(user=admin_user)
+    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    listing = client.get("/api/members/?search=camille", **headers).json()
+    assert [m["username"] for m in listing["results"]] == ["camille"]
+    created = client.post(
+        "/api/members/",
+        {"first_name": "Noé", "last_name": "Girard", "email": "noe@example.org", "status": "member"},
+        content_type="application/json",
+        **headers,
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["username"] == "ngirard"
+
+
+def test_bad_input_names_the_field(admin_client):
+    response = admin_client.post(
+        "/api/members/", {"type": "legal_entity", "email": "x@example.org"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "organization_name" in response.json()
+
+
+def test_creating_a_subscription_creates_its_configuration(admin_client, member):
+    offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
+    response = admin_client.post(
+        "/api/subscriptions/",
+        {"member": member.pk, "offer": offer.pk, "subscription_date": "2026-01-01"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["configuration_type"] == "simple_dsl.SimpleDSL"
+    assert body["reference"] == f"REF-DSL-{body['id']}"
+    assert OfferSubscription.objects.get().real_configuration is not None
+
+
+def test_openapi_document_is_valid_and_lists_the_endpoints(admin_client):
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    document = yaml.safe_load(out.getvalue())
+    assert document["openapi"].startswith("3.")
+    assert {"/api/members/", "/api/offers/", "/api/subscriptions/"} <= set(document["paths"])
+    assert admin_client.get("/api/schema/").status_code == 200
