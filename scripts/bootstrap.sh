@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=${1:-run}
-packages=(python3-venv gettext)
+packages=(python3-venv gettext libharfbuzz-subset0 fonts-dejavu-core)
 if [ "$profile" = test ]; then
-  packages+=(postgresql chromium poppler-utils)
+  packages+=(postgresql chromium poppler-utils qpdf)
 fi
 
 missing=()

@@ -8,12 +8,54 @@ again; a credit note is the only way to correct it.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coin.billing.storage import private_storage
+
+from coin.billing.money import line_total
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class ImmutableRecordError(ValidationError):
+    """A validated invoice (or its lines, or a validated credit note) was about to change.
+
+    French accounting law wants issued invoices kept as they were: corrections go
+    through credit notes. PostgreSQL also enforces this with triggers (see the
+    ``invoice_immutability_triggers`` migration).
+    """
+
+
+# What never changes once an invoice is validated; status and pdf may still change.
+INVOICE_PROTECTED_FIELDS = ("number", "member_id", "date", "date_due", "validated_at", "total")
+CREDIT_NOTE_PROTECTED_FIELDS = ("number", "invoice_id", "member_id", "date", "amount", "validated_at")
+
+
+def _changed_fields(instance: models.Model, stored: dict, fields: tuple[str, ...]) -> list[str]:
+    return [name for name in fields if getattr(instance, name) != stored[name]]
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def validated(self) -> "InvoiceQuerySet":
+        return self.filter(validated_at__isnull=False)
+
+    def drafts(self) -> "InvoiceQuerySet":
+        return self.filter(validated_at__isnull=True)
+
+    def delete(self):
+        if self.validated().exists():
+            raise ImmutableRecordError(_("A validated invoice cannot be deleted: issue a credit note."))
+        return super().delete()
+
+    def update(self, **kwargs):
+        protected = {name.removesuffix("_id") for name in INVOICE_PROTECTED_FIELDS}
+        if protected & {name.removesuffix("_id") for name in kwargs} and self.validated().exists():
+            raise ImmutableRecordError(_("A validated invoice cannot be changed: issue a credit note."))
+        return super().update(**kwargs)
 
 
 class Invoice(models.Model):
@@ -30,13 +72,31 @@ class Invoice(models.Model):
     date_due = models.DateField(_("due date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
-    pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True, max_length=255)
+    pdf = models.FileField(
+        _("PDF"), upload_to="invoices/", storage=private_storage, blank=True, max_length=255
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    total = models.DecimalField(
+        _("total"),
+        default=Decimal("0"),
+        editable=False,
+        help_text=_("Sum of the lines, fixed when the invoice is validated."),
+        **MONEY,
+    )
+
+    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-date", "-number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(validated_at__isnull=True) | models.Q(number__isnull=False),
+                name="validated_invoice_has_a_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "status", "date"], name="invoice_member_status_date")]
 
     def __str__(self) -> str:
         return self.number or _("draft invoice #%(pk)s") % {"pk": self.pk}
@@ -44,6 +104,50 @@ class Invoice(models.Model):
     @property
     def is_validated(self) -> bool:
         return self.validated_at is not None
+
+    def lines_total(self) -> Decimal:
+        """Sum of the lines as they are now (what ``total`` becomes at validation)."""
+        return sum((detail.total for detail in self.details.all()), Decimal("0"))
+
+    def save(self, *args, **kwargs) -> None:
+        """Refuse to change what a validated invoice says. The stored row decides, not
+        this instance, which may be stale."""
+        if self.pk is not None and not kwargs.get("force_insert"):
+            stored = Invoice.objects.filter(pk=self.pk).values(*INVOICE_PROTECTED_FIELDS).first()
+            if stored and stored["validated_at"] is not None:
+                changed = _changed_fields(self, stored, INVOICE_PROTECTED_FIELDS)
+                update_fields = kwargs.get("update_fields")
+                if update_fields is not None:
+                    changed = [name for name in changed if name.removesuffix("_id") in update_fields]
+                if changed:
+                    raise ImmutableRecordError(
+                        _("Invoice %(number)s is validated: %(fields)s cannot change; issue a credit note.")
+                        % {"number": stored["number"], "fields": ", ".join(changed)}
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and Invoice.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
+            raise ImmutableRecordError(
+                _("Invoice %(number)s is validated: it cannot be deleted; issue a credit note.")
+                % {"number": self.number}
+            )
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceDetailQuerySet(models.QuerySet):
+    def _touches_validated(self) -> bool:
+        return self.filter(invoice__validated_at__isnull=False).exists()
+
+    def delete(self):
+        if self._touches_validated():
+            raise ImmutableRecordError(_("The lines of a validated invoice cannot be deleted."))
+        return super().delete()
+
+    def update(self, **kwargs):
+        if self._touches_validated():
+            raise ImmutableRecordError(_("The lines of a validated invoice cannot be changed."))
+        return super().update(**kwargs)
 
 
 class InvoiceDetail(models.Model):
@@ -69,6 +173,11 @@ class InvoiceDetail(models.Model):
         verbose_name=_("subscription"),
     )
     is_initial_fee = models.BooleanField(_("initial fees"), default=False)
+    total = models.DecimalField(
+        _("total"), default=Decimal("0"), editable=False, help_text=_("Computed from the line."), **MONEY
+    )
+
+    objects = InvoiceDetailQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invoice line")
@@ -91,6 +200,26 @@ class InvoiceDetail(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def compute_total(self) -> Decimal:
+        self.total = line_total(self.amount, self.quantity, self.tax)
+        return self.total
+
+    def _check_invoice_is_draft(self) -> None:
+        invoice_ids = {self.invoice_id}
+        if self.pk is not None:
+            invoice_ids |= set(InvoiceDetail.objects.filter(pk=self.pk).values_list("invoice_id", flat=True))
+        if Invoice.objects.filter(pk__in=invoice_ids, validated_at__isnull=False).exists():
+            raise ImmutableRecordError(_("The lines of a validated invoice cannot change: issue a credit note."))
+
+    def save(self, *args, **kwargs) -> None:
+        self._check_invoice_is_draft()
+        self.compute_total()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_invoice_is_draft()
+        return super().delete(*args, **kwargs)
+
 
 class CreditNote(models.Model):
     """Cancels all or part of a validated invoice (its own number series)."""
@@ -109,7 +238,9 @@ class CreditNote(models.Model):
     amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
     reason = models.CharField(_("reason"), max_length=255)
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
-    pdf = models.FileField(_("PDF"), upload_to="credit_notes/", blank=True, max_length=255)
+    pdf = models.FileField(
+        _("PDF"), upload_to="credit_notes/", storage=private_storage, blank=True, max_length=255
+    )
 
     class Meta:
         verbose_name = _("credit note")
@@ -118,6 +249,27 @@ class CreditNote(models.Model):
 
     def __str__(self) -> str:
         return self.number or _("draft credit note #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_validated(self) -> bool:
+        return self.validated_at is not None
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            stored = CreditNote.objects.filter(pk=self.pk).values(*CREDIT_NOTE_PROTECTED_FIELDS).first()
+            if stored and stored["validated_at"] is not None:
+                changed = _changed_fields(self, stored, CREDIT_NOTE_PROTECTED_FIELDS)
+                if changed:
+                    raise ImmutableRecordError(
+                        _("Credit note %(number)s is validated: %(fields)s cannot change.")
+                        % {"number": stored["number"], "fields": ", ".join(changed)}
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and CreditNote.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
+            raise ImmutableRecordError(_("A validated credit note cannot be deleted."))
+        return super().delete(*args, **kwargs)
 
 
 class NumberSequence(models.Model):
@@ -160,7 +312,9 @@ class Receipt(models.Model):
     date = models.DateField(_("date"), default=timezone.localdate)
     amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
     label = models.CharField(_("label"), max_length=255)
-    pdf = models.FileField(_("PDF"), upload_to="receipts/", blank=True, max_length=255)
+    pdf = models.FileField(
+        _("PDF"), upload_to="receipts/", storage=private_storage, blank=True, max_length=255
+    )
 
     class Meta:
         verbose_name = _("receipt")

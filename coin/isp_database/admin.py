@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from coin.isp_database.models import (
@@ -24,6 +25,10 @@ class CoveredAreaForm(forms.ModelForm):
         fields = ["name", "technologies", "area"]
 
 
+# Addresses typed without a scheme are https ones (Django 6's default, without its warning).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class RegisteredOfficeInline(admin.StackedInline):
     model = RegisteredOffice
     extra = 0
@@ -37,6 +42,7 @@ class BankInfoInline(admin.StackedInline):
 class OtherWebsiteInline(admin.TabularInline):
     model = OtherWebsite
     extra = 0
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
 
 class ChatRoomInline(admin.TabularInline):
@@ -54,6 +60,7 @@ class CoveredAreaInline(admin.StackedInline):
 class ISPInfoAdmin(admin.ModelAdmin):
     list_display = ["name", "shortname", "email", "website", "progressStatus"]
     search_fields = ["name", "shortname"]
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     inlines = [
         RegisteredOfficeInline,
         BankInfoInline,

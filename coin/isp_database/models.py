@@ -1,7 +1,7 @@
 """The ISP's public identity: what /isp.json publishes for the FFDN database, and
 what brands the portal, the emails and the invoices."""
 
-import json
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -72,7 +72,8 @@ class ISPInfo(models.Model):
         if ISPInfo.objects.exclude(pk=self.pk).exists():
             raise ValidationError(_("There is already an ISP identity: edit it instead."))
         if (self.latitude is None) != (self.longitude is None):
-            raise ValidationError(_("Give both the latitude and the longitude, or neither."))
+            missing = "longitude" if self.longitude is None else "latitude"
+            raise ValidationError({missing: _("Give both the latitude and the longitude, or neither.")})
 
     @property
     def display_name(self) -> str:
@@ -118,9 +119,27 @@ class OtherWebsite(models.Model):
         return self.name
 
 
+# An absolute URI (RFC 3986: a scheme, then no spaces), as the format's "uri" requires;
+# chat rooms use many schemes (irc, ircs, xmpp, matrix, https), so URLField is too narrow.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+")
+
+
+def validate_uri(value: str) -> None:
+    if not _URI.fullmatch(value or ""):
+        raise ValidationError(
+            _("Enter a full address with its scheme, such as irc://irc.example.net/#isp."),
+            code="invalid",
+        )
+
+
 class ChatRoom(models.Model):
     isp = models.ForeignKey(ISPInfo, on_delete=models.CASCADE, related_name="chat_rooms")
-    url = models.CharField(_("URL"), max_length=256, help_text=_("e.g. irc://irc.example.net/#isp"))
+    url = models.CharField(
+        _("URL"),
+        max_length=256,
+        validators=[validate_uri],
+        help_text=_("e.g. irc://irc.example.net/#isp"),
+    )
 
     class Meta:
         verbose_name = _("chat room")
@@ -133,13 +152,9 @@ class ChatRoom(models.Model):
 
 def validate_area(value) -> None:
     """A covered area is a GeoJSON Polygon or MultiPolygon (the format's own rule)."""
-    if value in (None, ""):
+    if value is None:
         return
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ValidationError(_("Not valid JSON.")) from None
+    # A string here is a JSON string, not an object: /isp.json would publish it as is.
     if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
         raise ValidationError(_("The area must be a GeoJSON Polygon or MultiPolygon."))
     coordinates = value.get("coordinates")
@@ -153,10 +168,11 @@ def validate_area(value) -> None:
                     _("Each ring of the area needs at least 4 positions and must be closed.")
                 )
             for position in ring:
+                # Exactly two numbers: the format's position allows no altitude.
                 if (
                     not isinstance(position, list)
-                    or len(position) < 2
-                    or not all(isinstance(n, (int, float)) for n in position)
+                    or len(position) != 2
+                    or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in position)
                 ):
                     raise ValidationError(_("Each position must be [longitude, latitude]."))
 

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AdminUserCreationForm, BaseUserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from coin.members.models import Member
@@ -18,8 +18,9 @@ class AdminMemberCreationForm(AdminUserCreationForm):
         self.fields["username"].help_text = USERNAME_HELP
 
 
-class SignupForm(BaseUserCreationForm):
-    """Self-registration: the account is created inactive and ``pending``."""
+class SignupForm(UserCreationForm):
+    """Self-registration: the account is created inactive and ``pending``.
+    (UserCreationForm refuses a username that differs from a taken one only in case.)"""
 
     class Meta:
         model = Member
@@ -74,3 +75,11 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+
+    def clean_email(self) -> str:
+        # Sign-up refuses an address that an account already uses (password resets
+        # go by address): editing one's profile must not get round that.
+        email = self.cleaned_data["email"].strip()
+        if Member.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Another account already uses this address."))
+        return email

@@ -9,4 +9,5 @@ def member_emails() -> Iterator[str]:
     """Emails of members (the ``status`` field decides, not the fees), sorted and
     without duplicates or blanks."""
     emails = Member.objects.members().exclude(email="").values_list("email", flat=True)
-    yield from sorted(set(email.strip().lower() for email in emails))
+    # An address made of spaces only is blank too: strip before dropping blanks.
+    yield from sorted({email.strip().lower() for email in emails} - {""})

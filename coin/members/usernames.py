@@ -27,12 +27,14 @@ def base_username(member) -> str:
 def generate_username(member) -> str:
     """A unique username derived from the member's name: jdupont, jdupont2, jdupont3…"""
     base = base_username(member)
-    taken = set(
-        get_user_model()
-        .objects.filter(username__startswith=base)
+    # Case-insensitively, as the sign-up and admin forms compare usernames.
+    taken = {
+        username.lower()
+        for username in get_user_model()
+        .objects.filter(username__istartswith=base)
         .exclude(pk=member.pk)
         .values_list("username", flat=True)
-    )
+    }
     candidate, counter = base, 1
     while candidate in taken:
         counter += 1

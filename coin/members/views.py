@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +15,17 @@ from django.views.decorators.http import require_http_methods
 from coin.members.emails import send_signup_confirmation
 from coin.members.forms import ProfileForm, SignupForm
 from coin.members.models import Member
+
+
+class SignupTokenGenerator(PasswordResetTokenGenerator):
+    """Tokens of sign-up confirmation links: their own salt keeps them from being
+    password-reset tokens (which would let them set the password of an account that
+    was never confirmed), and the other way round."""
+
+    key_salt = "coin.members.views.SignupTokenGenerator"
+
+
+signup_token_generator = SignupTokenGenerator()
 
 
 @login_required
@@ -56,14 +68,18 @@ def signup(request: HttpRequest) -> HttpResponse:
     _require_self_registration()
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        member = form.save(commit=False)
-        member.status = Member.Status.PENDING
-        member.is_active = False
-        member.save()
-        token = default_token_generator.make_token(member)
-        uid = urlsafe_base64_encode(force_bytes(member.pk))
-        path = reverse("members:signup_confirm", args=[uid, token])
-        send_signup_confirmation(member, settings.SITE_URL.rstrip("/") + path)
+        # If the confirmation cannot be sent, no account is left behind: an inactive
+        # account without its link would block the address (and password resets
+        # skip inactive accounts).
+        with transaction.atomic():
+            member = form.save(commit=False)
+            member.status = Member.Status.PENDING
+            member.is_active = False
+            member.save()
+            token = signup_token_generator.make_token(member)
+            uid = urlsafe_base64_encode(force_bytes(member.pk))
+            path = reverse("members:signup_confirm", args=[uid, token])
+            send_signup_confirmation(member, settings.SITE_URL.rstrip("/") + path)
         return redirect("members:signup_done")
     return render(request, "members/signup.html", {"form": form})
 
@@ -79,7 +95,7 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
         member = Member.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
     except (ValueError, TypeError, OverflowError, Member.DoesNotExist):
         member = None
-    valid = member is not None and default_token_generator.check_token(member, token)
+    valid = member is not None and signup_token_generator.check_token(member, token)
     if valid and not member.is_active:
         member.is_active = True
         member.save(update_fields=["is_active"])

@@ -35,20 +35,24 @@ def portal(request) -> dict:
 class _LazyISP:
     """Stands for the ISPInfo row in templates and fetches it on first use."""
 
-    _missing = object()
-
     def __init__(self) -> None:
-        self._isp = self._missing
+        self._loaded = False
+        self._isp = None
 
     def _get(self):
-        if self._isp is self._missing:
+        if not self._loaded:
             self._isp = ISPInfo.objects.select_related("bank_info").first()
+            self._loaded = True
         return self._isp
 
     def __bool__(self) -> bool:
         return self._get() is not None
 
     def __getattr__(self, name):
+        if name.startswith("_"):
+            # Private and dunder names (copy, pickle, _isp before __init__) are not
+            # ISP fields: looking them up on the row would recurse forever.
+            raise AttributeError(name)
         isp = self._get()
         if isp is None:
             return ""

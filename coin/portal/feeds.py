@@ -6,7 +6,9 @@ caches both successes and failures for FEED_CACHE_SECONDS. A dead or slow feed
 therefore costs one short wait per cache period, and never delays the page.
 """
 
+import hashlib
 import logging
+import time
 import urllib.request
 from dataclasses import dataclass
 
@@ -36,18 +38,38 @@ def configured_feeds() -> list[tuple[str, str, int]]:
     return [tuple(feed) for feed in settings.FEEDS]
 
 
+def _read_body(response, deadline: float) -> bytes:
+    """The body, but no more than MAX_FEED_BYTES and no later than the deadline: the
+    socket timeout alone bounds each read, not a server that trickles bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < MAX_FEED_BYTES:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the feed took too long to download")
+        chunk = response.read1(min(64 * 1024, MAX_FEED_BYTES - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def fetch_feed(url: str, limit: int, timeout: float) -> tuple[FeedEntry, ...]:
+    deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": "Coin portal"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        content = response.read(MAX_FEED_BYTES)
+        content = _read_body(response, deadline)
     parsed = feedparser.parse(content)
-    if parsed.bozo and not parsed.entries:
-        raise ValueError(f"not a feed: {parsed.get('bozo_exception')}")
+    # An HTML page (a feed that moved, a captive portal) parses without error but is
+    # no feed: feedparser then recognises no version.
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+        raise ValueError(f"not a feed: {parsed.get('bozo_exception', 'unknown format')}")
     return tuple(
         FeedEntry(
             title=entry.get("title", ""),
             link=entry.get("link", ""),
-            published=entry.get("published", entry.get("updated", "")),
+            # Asked in turn: feedparser warns when "updated" is read but missing.
+            published=entry["published"] if "published" in entry else entry.get("updated", ""),
         )
         for entry in parsed.entries[:limit]
     )
@@ -56,7 +78,8 @@ def fetch_feed(url: str, limit: int, timeout: float) -> tuple[FeedEntry, ...]:
 def feed_entries(index: int) -> FeedResult:
     """Entries of the index-th configured feed, from the cache when possible."""
     name, url, limit = configured_feeds()[index]
-    key = f"coin:feed:{url}:{limit}"
+    # Hashed: URLs may be longer than, or hold characters that, cache backends refuse in keys.
+    key = "coin:feed:" + hashlib.sha256(f"{url}\n{limit}".encode()).hexdigest()
     result = cache.get(key)
     if result is None:
         try:

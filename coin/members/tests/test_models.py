@@ -17,6 +17,21 @@ def test_username_is_generated_from_the_name_and_stays_unique():
     assert second.username == "elefevrenunez2"
 
 
+def test_generated_username_differs_from_existing_ones_in_any_case():
+    Member.objects.create(username="JDupont", first_name="Jacques", last_name="Dupont")
+    Member.objects.create(username="jdupont2", first_name="Julie", last_name="Dupont")
+    member = Member.objects.create(first_name="Jeanne", last_name="Dupont")
+    assert member.username == "jdupont3"
+
+
+def test_saving_a_member_again_keeps_the_generated_username():
+    member = Member.objects.create(first_name="Jeanne", last_name="Dupont")
+    member.city = "Lyon"
+    member.save()
+    member.refresh_from_db()
+    assert member.username == "jdupont"
+
+
 def test_legal_entity_username_comes_from_the_organization():
     member = Member.objects.create(type=Member.Type.LEGAL_ENTITY, organization_name="Café La Rotonde")
     assert member.username == "cafelarotonde"

@@ -25,8 +25,8 @@ class OfferSubscriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = OfferSubscription
         fields = [
-            "id", "reference", "member", "offer", "subscription_date", "resign_date", "commitment", "comments",
-            "configuration_type",
+            "id", "reference", "member", "offer", "subscription_date", "resign_date", "commitment",
+            "comments", "configuration_type",
         ]  # fmt: skip
 
     def get_configuration_type(self, subscription: OfferSubscription) -> str | None:

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from coin.commands import parse_date_option, progress
@@ -50,4 +50,6 @@ class Command(BaseCommand):
                 f"{today}: {sent} reminder(s) sent, {skipped} already sent by another run, {failed} failed."
             )
         if failed:
-            raise SystemExit(1)
+            # CommandError, not SystemExit: manage.py still exits with status 1, and
+            # callers of call_command (tasks, schedulers) get an ordinary exception.
+            raise CommandError(f"{failed} reminder(s) failed: the next run will try them again.")
