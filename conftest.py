@@ -77,3 +77,25 @@ def isp(db):
     )
     BankInfo.objects.create(isp=isp, iban="FR7630006000011234567890189", bic="AGRIFRPP", check_order="ARLP")
     return isp
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgres_only check what only PostgreSQL guarantees (row locks
+    under real concurrency, database triggers): on another database they are
+    deselected, and the run's header says so (never a silent skip)."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    deselected = [item for item in items if item.get_closest_marker("postgres_only")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    note = "" if engine == "postgresql" else " (postgres_only tests deselected)"
+    return f"database: {engine}{note}"
