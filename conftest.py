@@ -1,6 +1,12 @@
 """Fixtures shared by every test module."""
 
+import os
+
 import pytest
+
+# Playwright's browser tests leave an event loop in the test process; Django's
+# async-safety check would then refuse plain database calls in later tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")

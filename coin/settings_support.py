@@ -43,10 +43,11 @@ def apply_environment(settings: dict[str, Any], environ: dict[str, str] | None =
 def apply_extras(settings: dict[str, Any]) -> None:
     """Enable EXTRA_INSTALLED_APPS (after the built-in apps) and put
     EXTRA_TEMPLATE_DIRS in front of Coin's templates so that they override them."""
-    apps = settings["INSTALLED_APPS"]
-    settings["INSTALLED_APPS"] = apps + [
-        app for app in settings.get("EXTRA_INSTALLED_APPS", []) if app not in apps
-    ]
+    apps = list(settings["INSTALLED_APPS"])
+    for app in settings.get("EXTRA_INSTALLED_APPS", []):
+        if app not in apps:
+            apps.append(app)
+    settings["INSTALLED_APPS"] = apps
     extra_dirs = [str(d) for d in settings.get("EXTRA_TEMPLATE_DIRS", [])]
     template_settings = settings["TEMPLATES"][0]
     template_settings["DIRS"] = extra_dirs + [
