@@ -139,3 +139,30 @@ def test_provisioning_command_dry_run_and_run(
     out = StringIO()
     call_command("provisioning", stdout=out)
     assert "1 job(s) done, 0 still unfinished." in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_worker_runs_and_defers_retries(member, fiber_offer, inventory, settings):
+    """With the production backend (django-tasks-db), a change is queued in the
+    database, the worker (manage.py db_worker) pushes it, and a failure is queued
+    again for later instead of being lost."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    line = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+    assert DBTaskResult.objects.count() == 1  # queued, nothing pushed yet
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    job = ProvisioningJob.objects.get()
+    assert job.state == State.FAILED
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.run_after == job.next_attempt_at
+
+    inventory.up()
+    # Time passes: the retry becomes due.
+    ProvisioningJob.objects.update(next_attempt_at=timezone.now())
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    job.refresh_from_db()
+    assert job.state == State.DONE
+    assert inventory.lines[str(line.pk)]["outlet"] == ""
