@@ -63,3 +63,11 @@ def test_openapi_document_is_valid_and_lists_the_endpoints(admin_client):
     assert document["openapi"].startswith("3.")
     assert {"/api/members/", "/api/offers/", "/api/subscriptions/"} <= set(document["paths"])
     assert admin_client.get("/api/schema/").status_code == 200
+
+
+def test_tokens_are_shown_in_full_only_once(admin_client, member):
+    response = admin_client.post("/admin/authtoken/tokenproxy/add/", {"user": member.pk}, follow=True)
+    key = Token.objects.get(user=member).key
+    assert key in response.content.decode()  # the creation message
+    listing = admin_client.get("/admin/authtoken/tokenproxy/").content.decode()
+    assert key not in listing and key[:6] + "…" in listing
