@@ -94,7 +94,9 @@ def test_admin_shows_state_and_error_and_retries(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         OfferSubscription.objects.create(member=member, offer=fiber_offer)
-    page = admin_client.get("/admin/provisioning/provisioningjob/").content.decode()
+    page = admin_client.get(
+        "/admin/provisioning/provisioningjob/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "failed, will retry" in page and "Connection refused" in page
     inventory.up()
     job = ProvisioningJob.objects.get()

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +30,7 @@ class MemberAdmin(UserAdmin):
         "email",
         "type",
         "status",
-        "is_up_to_date",
+        "fee_up_to_date",
         "date_joined",
     ]
     list_filter = ["status", "type", "send_membership_fees_email", "is_staff", "is_active"]
@@ -116,6 +118,17 @@ class MemberAdmin(UserAdmin):
             },
         ),
     ]
+
+    def get_queryset(self, request):
+        today = timezone.localdate()
+        covering_fee = MembershipFee.objects.filter(
+            member=OuterRef("pk"), start_date__lte=today, end_date__gte=today
+        )
+        return super().get_queryset(request).annotate(fee_up_to_date=Exists(covering_fee))
+
+    @admin.display(description=_("fee up to date"), boolean=True, ordering="fee_up_to_date")
+    def fee_up_to_date(self, member: Member) -> bool:
+        return member.fee_up_to_date
 
     @admin.display(description=_("name"))
     def display_name(self, member: Member) -> str:

@@ -1,6 +1,7 @@
 """Validation rules of the ISP identity: bad input gets an error naming the field."""
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import ValidationError
 
 from coin.isp_database.banking import format_iban, iban_is_valid
@@ -88,7 +89,8 @@ def test_other_areas_are_rejected_naming_the_field(isp, area):
 
 def test_an_unclosed_ring_is_explained(isp):
     area = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}
-    [message] = errors_of(CoveredArea(isp=isp, name="Zone", technologies=["ftth"], area=area))["area"]
+    with translation.override("en"):
+        [message] = errors_of(CoveredArea(isp=isp, name="Zone", technologies=["ftth"], area=area))["area"]
     assert "closed" in message
 
 
