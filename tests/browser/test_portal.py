@@ -15,7 +15,9 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def camille(member_factory, isp):
-    return member_factory(username="camille", first_name="Camille", last_name="Martin", password="s3cret-Pass!")
+    return member_factory(
+        username="camille", first_name="Camille", last_name="Martin", password="s3cret-Pass!"
+    )
 
 
 def log_in(page: Page, live_server, username: str, password: str) -> None:
