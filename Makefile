@@ -6,4 +6,9 @@ test:        ## install what the tests need and run the whole suite
 lint:
 	.venv/bin/ruff check .
 messages:    ## refresh and compile the French translation
-	cd coin && ../.venv/bin/python ../manage.py makemessages -l fr --no-obsolete && ../.venv/bin/python ../manage.py compilemessages
+	.venv/bin/python manage.py makemessages -l fr --no-obsolete -i ".venv/*" -i "tests/*" -i "bench/*" -i "static_root/*"
+	cd coin && ../.venv/bin/python ../manage.py compilemessages
+bench:       ## allocation and billing benchmarks on a private PostgreSQL cluster (ratios against plain inserts)
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_allocation.py
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_pdf.py  # invoice PDFs per second per core vs a minimal WeasyPrint page
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_charge.py  # billing: charge_subscriptions vs bulk insert

@@ -156,6 +156,25 @@ MEMBERSHIP_FEE_REMINDERS_COPY_TO_NOTIFICATION_EMAILS = False
 # Reference of a subscription, given to the member (transfer labels, support).
 SUBSCRIPTION_REFERENCE = "REF-{subscription.offer.reference}-{subscription.pk}"
 
+# --- Billing ----------------------------------------------------------------------
+# Days between an invoice's date and its due date.
+PAYMENT_DELAY = 30
+# How ``manage.py import_bank_statement --format csv`` (and the admin upload) reads the
+# bank's CSV export: column names as in the file's header line. ``id_column`` is the
+# bank's unique transaction id, if the export has one (otherwise a line is recognised
+# by its date, amount, label and rank among identical lines). Lines with a negative or
+# empty amount (debits) are ignored.
+BANK_CSV_FORMAT = {
+    "delimiter": ";",
+    "encoding": "utf-8-sig",
+    "date_format": "%d/%m/%Y",
+    "decimal_separator": ",",
+    "date_column": "Date",
+    "amount_column": "Montant",
+    "label_column": "Libellé",
+    "id_column": None,
+}
+
 # --- Billing documents and unpaid bills ---------------------------------------------
 # Invoices, credit notes and receipts (PDF) are stored here, outside MEDIA_ROOT: they
 # are served only to their member and to staff, never as public media.
@@ -182,6 +201,29 @@ INVOICE_REMINDERS = [7, 21, 45]
 # Suspend the service of members with an invoice unpaid this many days after its due
 # date (None: never suspend). Service resumes once the overdue bills are paid.
 SUSPEND_SERVICE_AFTER_DAYS: int | None = None
+
+# --- IP resources (coin.resources) -------------------------------------------------
+# Reverse DNS zones written by ``manage.py write_reverse_zones``.
+# The ISP's name servers for its reverse zones (NS records at each zone apex), e.g.
+# ["ns1.isp.example", "ns2.isp.example"]. Required by write_reverse_zones.
+REVERSE_DNS_NAMESERVERS: list[str] = []
+# SOA: primary server (default: the first of REVERSE_DNS_NAMESERVERS), the
+# hostmaster's mailbox (default: hostmaster@ the primary's domain) and timers.
+REVERSE_DNS_SOA_MNAME = ""
+REVERSE_DNS_SOA_RNAME = ""
+REVERSE_DNS_SOA_REFRESH = 3600
+REVERSE_DNS_SOA_RETRY = 900
+REVERSE_DNS_SOA_EXPIRE = 1209600
+REVERSE_DNS_SOA_MINIMUM = 3600
+REVERSE_DNS_TTL = 3600
+# Label of RFC 2317 zones for IPv4 blocks smaller than a /24, from {first} (first
+# address's last octet), {last} and {prefixlen}: "64-26" for 192.0.2.64/26.
+REVERSE_DNS_CLASSLESS_LABEL = "{first}-{prefixlen}"
+# Days to keep the history of IP assignments after they end (French law: one
+# year); ``manage.py purge_ip_history`` deletes older entries.
+IP_HISTORY_RETENTION_DAYS = 365
+# Free blocks listed by the admin's "available blocks" page of a pool.
+IP_POOL_AVAILABLE_BLOCKS_SHOWN = 64
 
 # --- Portal -----------------------------------------------------------------------
 # News shown on the dashboard: (name, url, number of entries).

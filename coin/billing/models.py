@@ -14,9 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coin.billing.storage import private_storage
-
 from coin.billing.money import line_total
+from coin.billing.storage import private_storage
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -50,6 +49,10 @@ class InvoiceQuerySet(models.QuerySet):
         if self.validated().exists():
             raise ImmutableRecordError(_("A validated invoice cannot be deleted: issue a credit note."))
         return super().delete()
+
+    def update_drafts(self, **kwargs) -> int:
+        """Update only the drafts of this queryset (how validation fixes their number)."""
+        return models.QuerySet.update(self.drafts(), **kwargs)
 
     def update(self, **kwargs):
         protected = {name.removesuffix("_id") for name in INVOICE_PROTECTED_FIELDS}
@@ -101,14 +104,6 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or _("draft invoice #%(pk)s") % {"pk": self.pk}
 
-    @property
-    def is_validated(self) -> bool:
-        return self.validated_at is not None
-
-    def lines_total(self) -> Decimal:
-        """Sum of the lines as they are now (what ``total`` becomes at validation)."""
-        return sum((detail.total for detail in self.details.all()), Decimal("0"))
-
     def save(self, *args, **kwargs) -> None:
         """Refuse to change what a validated invoice says. The stored row decides, not
         this instance, which may be stale."""
@@ -133,6 +128,14 @@ class Invoice(models.Model):
                 % {"number": self.number}
             )
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_validated(self) -> bool:
+        return self.validated_at is not None
+
+    def lines_total(self) -> Decimal:
+        """Sum of the lines as they are now (what ``total`` becomes at validation)."""
+        return sum((detail.total for detail in self.details.all()), Decimal("0"))
 
 
 class InvoiceDetailQuerySet(models.QuerySet):
@@ -200,6 +203,15 @@ class InvoiceDetail(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args, **kwargs) -> None:
+        self._check_invoice_is_draft()
+        self.compute_total()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_invoice_is_draft()
+        return super().delete(*args, **kwargs)
+
     def compute_total(self) -> Decimal:
         self.total = line_total(self.amount, self.quantity, self.tax)
         return self.total
@@ -209,16 +221,9 @@ class InvoiceDetail(models.Model):
         if self.pk is not None:
             invoice_ids |= set(InvoiceDetail.objects.filter(pk=self.pk).values_list("invoice_id", flat=True))
         if Invoice.objects.filter(pk__in=invoice_ids, validated_at__isnull=False).exists():
-            raise ImmutableRecordError(_("The lines of a validated invoice cannot change: issue a credit note."))
-
-    def save(self, *args, **kwargs) -> None:
-        self._check_invoice_is_draft()
-        self.compute_total()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        self._check_invoice_is_draft()
-        return super().delete(*args, **kwargs)
+            raise ImmutableRecordError(
+                _("The lines of a validated invoice cannot change: issue a credit note.")
+            )
 
 
 class CreditNote(models.Model):
@@ -250,10 +255,6 @@ class CreditNote(models.Model):
     def __str__(self) -> str:
         return self.number or _("draft credit note #%(pk)s") % {"pk": self.pk}
 
-    @property
-    def is_validated(self) -> bool:
-        return self.validated_at is not None
-
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
             stored = CreditNote.objects.filter(pk=self.pk).values(*CREDIT_NOTE_PROTECTED_FIELDS).first()
@@ -270,6 +271,10 @@ class CreditNote(models.Model):
         if self.pk is not None and CreditNote.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
             raise ImmutableRecordError(_("A validated credit note cannot be deleted."))
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_validated(self) -> bool:
+        return self.validated_at is not None
 
 
 class NumberSequence(models.Model):
@@ -323,6 +328,16 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        """A receipt is numbered when it is issued (receipts.py) and never changes
+        afterwards, but for its PDF."""
+        if self.pk is not None and not kwargs.get("force_insert"):
+            fields = ("number", "kind", "member_id", "membership_fee_id", "date", "amount", "label")
+            stored = Receipt.objects.filter(pk=self.pk).values(*fields).first()
+            if stored and _changed_fields(self, stored, fields):
+                raise ImmutableRecordError(_("Receipt %(number)s is issued: it cannot change.") % stored)
+        super().save(*args, **kwargs)
 
 
 class BankImport(models.Model):

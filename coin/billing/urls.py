@@ -1,2 +1,9 @@
+from django.urls import path
+
+from coin.billing import views
+
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+]

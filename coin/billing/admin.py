@@ -1,0 +1,540 @@
+"""Billing in the admin: invoices (drafts editable, validated ones read-only but for
+their status), credit notes, payments with what they paid, receipts, and bank
+statement imports (upload page and report).
+
+Every change goes through the ledger functions (invoices.py, payments.py,
+receipts.py, bank_import.py), so the admin keeps the same guarantees as the commands.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from coin.billing.bank_import import FORMATS, BankImportError, import_statement
+from coin.billing.invoices import creditable_amount, issue_credit_note, validate_invoice
+from coin.billing.models import (
+    BankImport,
+    CreditNote,
+    Invoice,
+    InvoiceDetail,
+    Payment,
+    PaymentAllocation,
+    Receipt,
+)
+from coin.billing.payments import (
+    allocate,
+    close_if_settled,
+    delete_payment,
+    payment_saved,
+    with_amounts,
+    with_unallocated,
+)
+from coin.billing.receipts import create_fee_receipt, issue_receipt
+
+MEMBER_SEARCH = [
+    "member__username",
+    "member__first_name",
+    "member__last_name",
+    "member__organization_name",
+    "member__email",
+]
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# --- Invoices --------------------------------------------------------------------------------
+
+
+class InvoiceDetailInline(admin.TabularInline):
+    model = InvoiceDetail
+    extra = 0
+    fields = ["label", "amount", "quantity", "tax", "period_from", "period_to", "offersubscription", "total"]
+    readonly_fields = ["total"]
+    autocomplete_fields = ["offersubscription"]
+
+    def _draft(self, obj) -> bool:
+        return obj is None or not obj.is_validated
+
+    def has_add_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_delete_permission(request, obj)
+
+
+class InvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = ["member", "date", "status"]
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if status == Invoice.Status.CLOSED and (self.instance.pk is None or "status" in self.changed_data):
+            raise ValidationError(_("An invoice is closed by its payments or its credit notes, not by hand."))
+        return status
+
+
+class ValidatedFilter(admin.SimpleListFilter):
+    title = _("validation")
+    parameter_name = "validated"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("validated")), ("no", _("drafts"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(validated_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(validated_at__isnull=True)
+        return queryset
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    form = InvoiceForm
+    list_display = ["__str__", "member", "date", "date_due", "total", "remaining", "status", "validated"]
+    list_filter = ["status", ValidatedFilter, "date"]
+    search_fields = ["number", *MEMBER_SEARCH]
+    autocomplete_fields = ["member"]
+    list_select_related = ["member"]
+    date_hierarchy = "date"
+    inlines = [InvoiceDetailInline]
+    actions = ["validate", "create_credit_note"]
+    DETAILS = ["number", "total", "remaining", "date_due", "validated_at", "pdf_link", "credit_note_link"]
+
+    def get_queryset(self, request):
+        return with_amounts(super().get_queryset(request))
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["member", "date"]
+        return ["member", "date", "status", *self.DETAILS]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if obj.is_validated:
+            return ["member", "date", *self.DETAILS]
+        return ["status", *self.DETAILS]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_validated:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        validated = queryset.filter(validated_at__isnull=False).count()
+        if validated:
+            self.message_user(
+                request,
+                _("%d validated invoice(s) kept: a validated invoice is corrected by a credit note.")
+                % validated,
+                messages.ERROR,
+            )
+        super().delete_queryset(request, queryset.filter(validated_at__isnull=True))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and obj.is_validated and "status" in form.changed_data:
+            close_if_settled(Invoice.objects.filter(pk=obj.pk))
+            allocate(obj.member_id)  # an invoice no longer disputed gets the member's credit
+
+    @admin.display(description=_("remaining"), ordering="remaining")
+    def remaining(self, obj):
+        return obj.remaining if obj.is_validated else "—"
+
+    @admin.display(description=_("validated"), boolean=True, ordering="validated_at")
+    def validated(self, obj):
+        return obj.is_validated
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj):
+        if not obj.is_validated:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("billing:invoice_pdf", args=[obj.pk]), _("Download")
+        )
+
+    @admin.display(description=_("correction"))
+    def credit_note_link(self, obj):
+        if not obj.is_validated:
+            return _("Edit the draft.")
+        url = reverse("admin:billing_creditnote_add") + f"?invoice={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Create a credit note"))
+
+    @admin.action(description=_("Validate the selected drafts (number them, send them)"))
+    def validate(self, request, queryset):
+        done = 0
+        for invoice in queryset.filter(validated_at__isnull=True).order_by("date", "pk"):
+            try:
+                validate_invoice(invoice)
+                done += 1
+            except ValidationError as error:
+                self.message_user(request, f"{invoice}: {_errors(error)}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%d invoice(s) validated.") % done, messages.SUCCESS)
+
+    @admin.action(description=_("Create a credit note for the selected invoice"))
+    def create_credit_note(self, request, queryset):
+        invoices = list(queryset.filter(validated_at__isnull=False)[:2])
+        if len(invoices) != 1:
+            self.message_user(request, _("Select exactly one validated invoice."), messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:billing_creditnote_add") + f"?invoice={invoices[0].pk}")
+
+
+# --- Credit notes ----------------------------------------------------------------------------
+
+
+class CreditNoteForm(forms.ModelForm):
+    class Meta:
+        model = CreditNote
+        fields = ["invoice", "date", "amount", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        invoice, amount, date = cleaned.get("invoice"), cleaned.get("amount"), cleaned.get("date")
+        if invoice is not None:
+            if not invoice.is_validated:
+                self.add_error("invoice", _("A draft invoice is corrected by editing it."))
+            elif amount is not None and amount > creditable_amount(invoice):
+                self.add_error(
+                    "amount",
+                    _("At most %(available)s can still be credited on this invoice.")
+                    % {"available": creditable_amount(invoice)},
+                )
+            if date is not None and date < invoice.date:
+                self.add_error("date", _("A credit note cannot be dated before its invoice."))
+        return cleaned
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(admin.ModelAdmin):
+    form = CreditNoteForm
+    list_display = ["__str__", "invoice", "member", "date", "amount", "reason"]
+    list_filter = ["date"]
+    search_fields = ["number", "invoice__number", "reason", *MEMBER_SEARCH]
+    autocomplete_fields = ["invoice"]
+    list_select_related = ["invoice", "member"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["invoice", "date", "amount", "reason"]
+        return ["number", "invoice", "member", "date", "amount", "reason", "validated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        try:
+            note = issue_credit_note(obj.invoice, obj.amount, obj.reason, obj.date)
+        except ValidationError as error:  # raced with another credit note: show it
+            raise ValidationError(_errors(error)) from error
+        for field in CreditNote._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(note, field.attname))
+        obj._state.adding = False
+
+
+# --- Payments --------------------------------------------------------------------------------
+
+
+class PaymentAllocationInline(admin.TabularInline):
+    model = PaymentAllocation
+    extra = 0
+    fields = ["invoice", "amount"]
+    readonly_fields = ["invoice", "amount"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class UnmatchedFilter(admin.SimpleListFilter):
+    title = _("member")
+    parameter_name = "matched"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("to assign (no member)")), ("yes", _("with a member"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(member__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(member__isnull=False)
+        return queryset
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["date", "member", "amount", "unallocated", "payment_mean", "label", "bank_import"]
+    list_filter = [UnmatchedFilter, "payment_mean", "date", "bank_import"]
+    search_fields = ["label", "import_key", *MEMBER_SEARCH]
+    autocomplete_fields = ["member"]
+    list_select_related = ["member", "bank_import"]
+    date_hierarchy = "date"
+    inlines = [PaymentAllocationInline]
+    fields = ["member", "payment_mean", "amount", "date", "label", "bank_import", "import_key"]
+    readonly_fields = ["bank_import", "import_key"]
+
+    def get_queryset(self, request):
+        return with_unallocated(super().get_queryset(request))
+
+    @admin.display(description=_("credit left"), ordering="unallocated")
+    def unallocated(self, obj):
+        return obj.unallocated
+
+    def save_model(self, request, obj, form, change):
+        """Saving allocates: a new payment, a member given to an imported one, or a
+        corrected amount (what it paid before is taken back and allocated again)."""
+        with transaction.atomic():
+            previous = Payment.objects.select_for_update().get(pk=obj.pk) if change else None
+            super().save_model(request, obj, form, change)
+            payment_saved(obj, previous)
+
+    def delete_model(self, request, obj):
+        delete_payment(obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for payment in queryset:
+                delete_payment(payment)
+
+
+# --- Receipts --------------------------------------------------------------------------------
+
+
+class ReceiptForm(forms.ModelForm):
+    class Meta:
+        model = Receipt
+        fields = ["kind", "membership_fee", "member", "amount", "label", "date"]
+        help_texts = {
+            "membership_fee": _("For a membership fee, choose it: member, amount and label come from it."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("member", "amount", "label"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        fee = cleaned.get("membership_fee")
+        if fee is not None:
+            cleaned["kind"] = Receipt.Kind.MEMBERSHIP_FEE
+            if Receipt.objects.filter(membership_fee=fee).exists():
+                self.add_error("membership_fee", _("This fee already has a receipt."))
+        elif cleaned.get("kind") == Receipt.Kind.MEMBERSHIP_FEE:
+            self.add_error("membership_fee", _("Choose the membership fee."))
+        else:
+            for name in ("member", "amount"):
+                if not cleaned.get(name):
+                    self.add_error(name, _("This field is required."))
+        return cleaned
+
+    def _post_clean(self):
+        # The receipt is built and numbered by receipts.py on save, not validated here.
+        pass
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(admin.ModelAdmin):
+    form = ReceiptForm
+    list_display = ["number", "date", "member", "kind", "amount", "label"]
+    list_filter = ["kind", "date"]
+    search_fields = ["number", "label", *MEMBER_SEARCH]
+    autocomplete_fields = ["member", "membership_fee"]
+    list_select_related = ["member"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["kind", "membership_fee", "member", "amount", "label", "date"]
+        return ["number", "kind", "membership_fee", "member", "amount", "label", "date"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        if data.get("membership_fee") is not None:
+            receipt = create_fee_receipt(data["membership_fee"], data.get("date"))
+        else:
+            receipt = issue_receipt(
+                member=data["member"],
+                kind=data["kind"],
+                amount=data["amount"],
+                label=data.get("label") or str(Receipt.Kind(data["kind"]).label),
+                receipt_date=data.get("date"),
+            )
+        for field in Receipt._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(receipt, field.attname))
+        obj._state.adding = False
+
+
+# --- Bank statements -------------------------------------------------------------------------
+
+
+class BankStatementUploadForm(forms.Form):
+    file = forms.FileField(label=_("statement file"))
+    file_format = forms.ChoiceField(
+        label=_("format"),
+        choices=[("", _("guess from the file")), *[(f, f) for f in FORMATS]],
+        required=False,
+    )
+    dry_run = forms.BooleanField(
+        label=_("dry run"), required=False, help_text=_("Show the report without importing anything.")
+    )
+
+
+def render_report(report: dict) -> str:
+    """The import report as HTML (lists of unmatched, duplicate and ignored lines)."""
+    if not report:
+        return "—"
+
+    def rows(items: list[dict], keys: list[str]) -> str:
+        cells = (
+            format_html_join("", "<td>{}</td>", ((item.get(key, ""),) for key in keys)) for item in items
+        )
+        return format_html_join("", "<tr>{}</tr>", ((row,) for row in cells))
+
+    parts = [
+        format_html(
+            "<p>{} credit(s), {} imported ({} matched), total {} €.</p>",
+            report.get("credits", 0),
+            report.get("imported", 0),
+            report.get("matched", 0),
+            report.get("total", "0"),
+        )
+    ]
+    for title, key, keys in [
+        (
+            _("Not matched to a member (to assign)"),
+            "unmatched",
+            ["line", "date", "amount", "label", "reason"],
+        ),
+        (
+            _("Already imported by an earlier file (skipped)"),
+            "duplicates",
+            ["line", "date", "amount", "label"],
+        ),
+        (_("Ignored lines"), "ignored", ["line", "reason"]),
+    ]:
+        items = report.get(key) or []
+        if items:
+            parts.append(
+                format_html("<h3>{} ({})</h3><table>{}</table>", title, len(items), rows(items, keys))
+            )
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+@admin.register(BankImport)
+class BankImportAdmin(admin.ModelAdmin):
+    list_display = ["imported_at", "filename", "file_format", "imported_by", "imported", "unmatched"]
+    list_filter = ["file_format", "imported_at"]
+    search_fields = ["filename", "sha256"]
+    list_select_related = ["imported_by"]
+    fields = [
+        "filename",
+        "file_format",
+        "sha256",
+        "imported_at",
+        "imported_by",
+        "payments_link",
+        "report_html",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("imported"))
+    def imported(self, obj):
+        return obj.report.get("imported", 0)
+
+    @admin.display(description=_("to assign"))
+    def unmatched(self, obj):
+        return len(obj.report.get("unmatched", []))
+
+    @admin.display(description=_("payments"))
+    def payments_link(self, obj):
+        url = reverse("admin:billing_payment_changelist")
+        link = '<a href="{}?bank_import__id__exact={}{}">{}</a>'
+        return format_html(
+            f"{link} · {link}",
+            url,
+            obj.pk,
+            "",
+            _("all payments of this file"),
+            url,
+            obj.pk,
+            "&matched=no",
+            _("those to assign"),
+        )
+
+    @admin.display(description=_("report"))
+    def report_html(self, obj):
+        return render_report(obj.report)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The upload page: import a statement file, or try it (dry run)."""
+        if not self.has_add_permission(request):
+            return super().add_view(request, form_url, extra_context)
+        form = BankStatementUploadForm(request.POST or None, request.FILES or None)
+        report_html = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = import_statement(
+                    upload.read(),
+                    upload.name,
+                    form.cleaned_data["file_format"] or None,
+                    user=request.user,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            except BankImportError as error:
+                form.add_error("file", _errors(error))
+            else:
+                if result.bank_import is None:
+                    report_html = render_report(result.report)
+                    self.message_user(request, _("Dry run: nothing was imported.") + " " + result.summary())
+                else:
+                    self.message_user(request, result.summary(), messages.SUCCESS)
+                    return HttpResponseRedirect(
+                        reverse("admin:billing_bankimport_change", args=[result.bank_import.pk])
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import a bank statement"),
+            "opts": self.model._meta,
+            "form": form,
+            "report_html": report_html,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/billing/bankimport/upload.html", context)

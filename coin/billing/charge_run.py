@@ -1,0 +1,208 @@
+"""One run of ``charge_subscriptions``: find what to bill, invoice it, say what was done.
+
+The rules live in charging.py. This module reads what it needs in a few bulk
+queries (the subscriptions with their offer, member and last billed day), then issues
+one invoice per member, each in its own transaction: the lines are inserted first and
+the number taken last, so a member whose periods another run billed meanwhile (the
+unique constraints on InvoiceDetail refuse the second line) is rolled back whole and
+reported, without using a number.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import groupby
+
+from django.db import DatabaseError, IntegrityError
+from django.db.models import DateField, Exists, F, Func, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from coin.billing.charging import Period, charge_for
+from coin.billing.invoices import Line, issue_invoice
+from coin.billing.models import Invoice, InvoiceDetail
+from coin.offers.models import OfferSubscription
+
+
+class AddDays(Func):
+    """``date + n days`` in SQL, for PostgreSQL and SQLite (which Coin supports)."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, days: int, **extra):
+        super().__init__(expression, **extra)
+        self.days = int(days)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} + {self.days})", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, '{self.days:+d} days')", params
+
+
+def subscriptions_to_charge(on: datetime.date) -> QuerySet:
+    """Subscriptions that may have something to bill on ``on``, with ``billed_until``
+    (last billed day) and ``billed_before`` (any line at all) annotated.
+
+    Left out in SQL: non-billable and free offers, subscriptions not started yet, never
+    run, billed through ``on``, or resigned and billed through their last day. What is
+    left is decided by charging.charge_for().
+    """
+    periods = InvoiceDetail.objects.filter(offersubscription=OuterRef("pk"), is_initial_fee=False)
+    billed_until = Subquery(
+        periods.order_by().values("offersubscription").annotate(last=Max("period_to")).values("last"),
+        output_field=DateField(),
+    )
+    return (
+        OfferSubscription.objects.filter(subscription_date__lte=on, offer__non_billable=False)
+        .exclude(offer__period_fees=0, offer__initial_fees=0)
+        .filter(Q(resign_date__isnull=True) | Q(resign_date__gt=F("subscription_date")))
+        .annotate(
+            billed_until=billed_until,
+            billed_before=Exists(InvoiceDetail.objects.filter(offersubscription=OuterRef("pk"))),
+        )
+        .filter(Q(billed_until__isnull=True) | Q(billed_until__lt=on))
+        .filter(
+            Q(resign_date__isnull=True)
+            | Q(billed_until__isnull=True)
+            | Q(resign_date__gt=AddDays(F("billed_until"), 1))
+        )
+        .select_related("offer", "member")
+        .order_by("member_id", "subscription_date", "pk")
+    )
+
+
+def _day(day: datetime.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def period_line(subscription: OfferSubscription, period: Period) -> Line:
+    offer = subscription.offer
+    return Line(
+        label=_("%(offer)s (%(reference)s), %(start)s – %(end)s")
+        % {
+            "offer": offer.name,
+            "reference": subscription.reference,
+            "start": _day(period.start),
+            "end": _day(period.end),
+        },
+        amount=offer.period_fees,
+        quantity=period.quantity,
+        period_from=period.start,
+        period_to=period.end,
+        offersubscription_id=subscription.pk,
+    )
+
+
+def initial_fees_line(subscription: OfferSubscription) -> Line:
+    return Line(
+        label=_("%(offer)s (%(reference)s), initial fees")
+        % {"offer": subscription.offer.name, "reference": subscription.reference},
+        amount=subscription.offer.initial_fees,
+        offersubscription_id=subscription.pk,
+        is_initial_fee=True,
+    )
+
+
+def lines_for(subscription: OfferSubscription, on: datetime.date) -> list[Line]:
+    offer = subscription.offer
+    charge = charge_for(
+        subscription_date=subscription.subscription_date,
+        resign_date=subscription.resign_date,
+        billing_period=offer.billing_period,
+        period_fees=offer.period_fees,
+        initial_fees=offer.initial_fees,
+        non_billable=offer.non_billable,
+        on=on,
+        billed_until=subscription.billed_until,
+        billed_before=subscription.billed_before,
+    )
+    lines = [initial_fees_line(subscription)] if charge.initial_fees else []
+    return lines + [period_line(subscription, period) for period in charge.periods]
+
+
+@dataclass
+class MemberCharge:
+    member: object
+    lines: list[Line]
+    invoice: Invoice | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal("0"))
+
+
+def plan(on: datetime.date) -> Iterator[MemberCharge]:
+    """What to bill on ``on``, member by member (in member order, so that two runs
+    racing meet on the same member and one waits for the other)."""
+    subscriptions = subscriptions_to_charge(on).iterator(chunk_size=2000)
+    for _member_id, group in groupby(subscriptions, key=lambda s: s.member_id):
+        group = list(group)
+        lines = [line for subscription in group for line in lines_for(subscription, on)]
+        if lines:
+            yield MemberCharge(group[0].member, lines)
+
+
+@dataclass
+class RunReport:
+    on: datetime.date
+    dry_run: bool
+    invoices: list[MemberCharge] = field(default_factory=list)
+    skipped: list[tuple[MemberCharge, str]] = field(default_factory=list)
+    failed: list[tuple[MemberCharge, str]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:
+        return sum(len(charge.lines) for charge in self.invoices)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((charge.total for charge in self.invoices), Decimal("0"))
+
+    def summary(self) -> str:
+        verb = _("would be issued (dry run)") if self.dry_run else _("issued")
+        text = _("%(on)s: %(invoices)d invoice(s) %(verb)s, %(lines)d line(s), %(total)s in all") % {
+            "on": self.on.isoformat(),
+            "invoices": len(self.invoices),
+            "verb": verb,
+            "lines": self.lines,
+            "total": self.total,
+        }
+        if self.skipped:
+            text += _("; %(n)d member(s) skipped (billed meanwhile by another run)") % {
+                "n": len(self.skipped)
+            }
+        if self.failed:
+            text += _("; %(n)d member(s) failed") % {"n": len(self.failed)}
+        return text + "."
+
+
+def charge_subscriptions(
+    on: datetime.date,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[Iterable[MemberCharge], int], Iterable[MemberCharge]] | None = None,
+) -> RunReport:
+    """Bill every subscription's unbilled periods up to ``on``: one validated invoice
+    per member. Safe to run twice, or twice at once."""
+    report = RunReport(on, dry_run)
+    charges = list(plan(on))
+    iterable = progress(charges, len(charges)) if progress else charges
+    for charge in iterable:
+        if dry_run:
+            report.invoices.append(charge)
+            continue
+        try:
+            charge.invoice = issue_invoice(charge.member, charge.lines, on)
+        except IntegrityError as error:
+            # Another run billed (some of) these periods first: its invoice stands,
+            # ours is rolled back whole, and no number was used.
+            report.skipped.append((charge, str(error).splitlines()[0]))
+        except DatabaseError as error:
+            report.failed.append((charge, str(error).splitlines()[0]))
+        else:
+            report.invoices.append(charge)
+    return report

@@ -1,0 +1,49 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from coin.billing.charge_run import charge_subscriptions
+from coin.commands import parse_date_option, progress
+
+
+class Command(BaseCommand):
+    help = (
+        "Invoice the subscriptions' periods that start on or before today and are not billed yet "
+        "(one invoice per member). Run it daily: it catches up missed days and never bills a "
+        "period twice, even when two runs overlap."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="Bill as if today were this date (YYYY-MM-DD).")
+        parser.add_argument("--dry-run", action="store_true", help="Show what would be billed, bill nothing.")
+
+    def handle(self, *args, date=None, dry_run=False, verbosity=1, **options):
+        on = parse_date_option(date, timezone.localdate())
+        if on > timezone.localdate() and not dry_run:
+            raise CommandError(f"--date {on} is in the future: invoices cannot be dated in the future.")
+        try:
+            report = charge_subscriptions(
+                on,
+                dry_run=dry_run,
+                progress=lambda items, total: progress(items, total, "Invoices", enabled=verbosity >= 1),
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        if verbosity >= 2 or dry_run:
+            for charge in report.invoices:
+                number = charge.invoice.number if charge.invoice else "(dry run)"
+                self.stdout.write(
+                    f"{number} {charge.member.username}: {charge.total} ({len(charge.lines)} line(s))"
+                )
+                if verbosity >= 3 or dry_run:
+                    for line in charge.lines:
+                        self.stdout.write(f"    {line.label}: {line.amount} × {line.quantity} = {line.total}")
+        for charge, reason in report.skipped:
+            self.stdout.write(f"skipped {charge.member.username}: already billed by another run ({reason})")
+        for charge, reason in report.failed:
+            self.stderr.write(f"failed {charge.member.username}: {reason}")
+        self.stdout.write(report.summary())
+        if report.failed:
+            raise CommandError(
+                f"{len(report.failed)} member(s) could not be billed: the next run tries again."
+            )

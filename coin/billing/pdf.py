@@ -1,0 +1,465 @@
+"""Bills as PDF: invoices, credit notes and receipts, rendered with WeasyPrint.
+
+The HTML comes from overridable templates (``billing/pdf/*.html``; an ISP puts its
+own in an EXTRA_TEMPLATE_DIRS folder), styled by ``billing/pdf/style.css`` which is
+included in the page, so rendering needs no web server. WeasyPrint fetches nothing
+over the network: a bill is rendered by the worker, often offline, and must not
+depend on (nor leak the member's data to) a remote host. Only ``data:`` URLs and
+local files inside the project, the templates' and the static folders are read.
+
+A validated bill's PDF is stored once in the private storage (storage.py) and never
+changes afterwards, like the bill itself. Factur-X (INVOICE_FACTURX) turns invoices
+into PDF/A-3b e-invoices carrying their CII XML (facturx.py).
+"""
+
+import base64
+import inspect
+import logging
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.files.base import ContentFile
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.template.loader import get_template
+from django.utils import translation
+from django.utils.text import get_valid_filename
+
+from coin.billing import facturx
+from coin.billing.models import CreditNote, Invoice, InvoiceDetail, Receipt
+from coin.billing.money import line_total, round_money
+
+logger = logging.getLogger(__name__)
+
+INVOICE_TEMPLATE = "billing/pdf/invoice.html"
+CREDIT_NOTE_TEMPLATE = "billing/pdf/credit_note.html"
+RECEIPT_TEMPLATE = "billing/pdf/receipt.html"
+
+
+# --- What WeasyPrint may read -----------------------------------------------------------
+
+
+class RefusedURL(ValueError):
+    """A resource that a bill's PDF may not load (WeasyPrint logs it and goes on)."""
+
+
+def allowed_roots() -> list[Path]:
+    """Folders whose files a PDF may embed: the project, media and static files, and
+    the template folders (an ISP's overrides may live outside the project)."""
+    roots: list[Any] = [settings.BASE_DIR, settings.MEDIA_ROOT, getattr(settings, "STATIC_ROOT", None)]
+    for entry in getattr(settings, "STATICFILES_DIRS", []):
+        roots.append(entry[1] if isinstance(entry, (tuple, list)) else entry)
+    for engine in settings.TEMPLATES:
+        roots.extend(engine.get("DIRS", []))
+    return [Path(root).resolve() for root in roots if root]
+
+
+def check_url(url: str, roots: Iterable[Path]) -> None:
+    """Accept data: URLs and file: URLs inside ``roots``; refuse everything else."""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "data":
+        return
+    if scheme == "file":
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise RefusedURL(f"{url}: a file on another host")
+        path = Path(url2pathname(parts.path)).resolve()
+        if any(path.is_relative_to(root) for root in roots):
+            return
+        raise RefusedURL(f"{url}: outside the project's folders")
+    raise RefusedURL(f"{url}: bills' PDFs fetch nothing over the network")
+
+
+try:  # WeasyPrint >= 66: fetchers are URLFetcher objects
+    from weasyprint.urls import URLFetcher as _URLFetcher
+except ImportError:  # pragma: no cover - older WeasyPrint: fetchers are functions
+    _URLFetcher = None
+
+
+if _URLFetcher is not None:
+
+    class LocalOnlyFetcher(_URLFetcher):
+        """WeasyPrint's fetcher, behind check_url."""
+
+        def __init__(self, roots: Iterable[Path] | None = None) -> None:
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+            self.roots = list(roots) if roots is not None else allowed_roots()
+
+        def fetch(self, url: str, headers=None):
+            try:
+                check_url(url, self.roots)
+            except RefusedURL as refusal:
+                logger.warning("Not loaded in a PDF: %s", refusal)
+                raise
+            return super().fetch(url, headers)
+
+else:  # pragma: no cover
+
+    class LocalOnlyFetcher:  # type: ignore[no-redef]
+        def __init__(self, roots: Iterable[Path] | None = None) -> None:
+            self.roots = list(roots) if roots is not None else allowed_roots()
+
+        def __call__(self, url: str):
+            from weasyprint import default_url_fetcher
+
+            try:
+                check_url(url, self.roots)
+            except RefusedURL as refusal:
+                logger.warning("Not loaded in a PDF: %s", refusal)
+                raise
+            return default_url_fetcher(url)
+
+
+def _local_static_file(url: str) -> Path | None:
+    """The local file behind a URL of Coin's own static or media files, if any: a logo
+    served by Coin itself is embedded from disk instead of being downloaded."""
+    parts = urlsplit(url)
+    site = urlsplit(settings.SITE_URL)
+    if parts.netloc and parts.netloc != site.netloc:
+        return None
+    for prefix, root in (
+        (settings.STATIC_URL, None),
+        (settings.MEDIA_URL, settings.MEDIA_ROOT),
+    ):
+        path_prefix = "/" + urlsplit(prefix).path.strip("/") + "/"
+        if parts.path.startswith(path_prefix):
+            relative = parts.path[len(path_prefix) :]
+            found = finders.find(relative) if root is None else Path(root) / relative
+            if isinstance(found, list):
+                found = found[0] if found else None
+            if found and Path(found).is_file():
+                return Path(found).resolve()
+    return None
+
+
+def logo_source(isp) -> str | None:
+    """What the PDF may show as logo: a data: URI, or a local file turned into one.
+
+    A remote logo is left out rather than fetched; the ISP's name stands in for it.
+    """
+    url = (getattr(isp, "logoURL", "") or "").strip()
+    if not url:
+        return None
+    if url.startswith("data:"):
+        return url
+    if url.startswith("file:"):
+        try:
+            check_url(url, allowed_roots())
+        except RefusedURL:
+            return None
+        return url
+    local = _local_static_file(url)
+    if local is None:
+        return None
+    mime = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+    kind = mime.get(local.suffix.lower())
+    if kind is None:
+        return None
+    return f"data:{kind};base64,{base64.b64encode(local.read_bytes()).decode()}"
+
+
+# --- What a bill shows ------------------------------------------------------------------
+
+
+def plain_number(value: Decimal) -> Decimal:
+    """1.0000 → 1, 0.51610 → 0.5161, 10 → 10 (never 1E+1): how a quantity is printed."""
+    value = Decimal(value).quantize(Decimal("0.0001")).normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    """A line's total (the rule: amount × quantity × (1 + tax/100), rounded once), its
+    net rounded on its own, and the tax between them, so that net + tax == total."""
+
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def line_amounts(detail: InvoiceDetail) -> LineAmounts:
+    total = line_total(detail.amount, detail.quantity, detail.tax)
+    net = round_money(Decimal(detail.amount) * Decimal(detail.quantity))
+    return LineAmounts(net=net, tax=total - net, total=total)
+
+
+def sum_amounts(lines: Iterable[LineAmounts]) -> LineAmounts:
+    lines = list(lines)
+    zero = Decimal("0.00")
+    return LineAmounts(
+        net=sum((line.net for line in lines), zero),
+        tax=sum((line.tax for line in lines), zero),
+        total=sum((line.total for line in lines), zero),
+    )
+
+
+@dataclass(frozen=True)
+class PrintedLine:
+    label: str
+    period_from: Any
+    period_to: Any
+    quantity: Decimal
+    unit_amount: Decimal
+    tax_rate: Decimal
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def grouped_iban(iban: str) -> str:
+    """FR7630006000011234567890189 → FR76 3000 6000 0112 3456 7890 189 (as banks print it)."""
+    compact = "".join(iban.split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def isp_context() -> dict[str, Any]:
+    from coin.isp_database.models import ISPInfo
+
+    isp = ISPInfo.objects.select_related("registered_office", "bank_info").first()
+    office = getattr(isp, "registered_office", None) if isp else None
+    bank = getattr(isp, "bank_info", None) if isp else None
+    return {
+        "isp": isp,
+        "office": office,
+        "bank": bank,
+        "iban": grouped_iban(bank.iban) if bank else "",
+        "logo": logo_source(isp) if isp else None,
+        "vat_mention": settings.INVOICE_VAT_MENTION,
+        "legal_mentions": settings.INVOICE_LEGAL_MENTIONS,
+    }
+
+
+def payment_reference(invoice: Invoice) -> str:
+    """What the member writes in the transfer label: the bank import matches on it."""
+    return f"{invoice.number or ''} {invoice.member.username}".strip()
+
+
+def invoice_context(invoice: Invoice) -> dict[str, Any]:
+    lines, all_amounts = [], []
+    for detail in invoice.details.all():
+        amounts = line_amounts(detail)
+        all_amounts.append(amounts)
+        lines.append(
+            PrintedLine(
+                label=detail.label,
+                period_from=detail.period_from,
+                period_to=detail.period_to,
+                quantity=plain_number(detail.quantity),
+                unit_amount=detail.amount,
+                tax_rate=plain_number(detail.tax),
+                net=amounts.net,
+                tax=amounts.tax,
+                total=amounts.total,
+            )
+        )
+    return {
+        **isp_context(),
+        "invoice": invoice,
+        "member": invoice.member,
+        "draft": not invoice.is_validated,
+        "lines": lines,
+        "has_periods": any(line.period_from for line in lines),
+        "has_tax": any(line.tax for line in lines),
+        "totals": sum_amounts(all_amounts),
+        "payment_reference": payment_reference(invoice),
+    }
+
+
+def credit_note_context(credit_note: CreditNote) -> dict[str, Any]:
+    return {
+        **isp_context(),
+        "credit_note": credit_note,
+        "invoice": credit_note.invoice,
+        "member": credit_note.member,
+        "draft": credit_note.validated_at is None,
+    }
+
+
+def receipt_context(receipt: Receipt) -> dict[str, Any]:
+    return {**isp_context(), "receipt": receipt, "member": receipt.member, "draft": False}
+
+
+# --- Rendering --------------------------------------------------------------------------
+
+
+def _object(pdf, reference) -> Any:
+    """The object behind a pydyf reference ("N 0 R", as str or bytes)."""
+    text = reference.decode() if isinstance(reference, bytes) else str(reference)
+    return pdf.objects[int(text.split()[0])]
+
+
+def _facturx_finisher(document, pdf) -> None:
+    """Finish what WeasyPrint's PDF/A-3 mode leaves to do for Factur-X:
+
+    - declare Factur-X in the XMP packet (fx extension schema and properties);
+    - name the attachment factur-x.xml with the text/xml type, whatever the WeasyPrint
+      version (before 64 it names an attachment after its URL and cannot be told);
+    - list it once in /AF (WeasyPrint adds it from the name tree and again from the
+      file specification).
+    """
+    import pydyf
+
+    metadata = _object(pdf, pdf.catalog["Metadata"])
+    packet = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in metadata.stream)
+    metadata.stream = [facturx.add_to_xmp(packet)]
+
+    for pdf_object in pdf.objects:
+        if isinstance(pdf_object, dict) and pdf_object.get("Type") == "/Filespec":
+            pdf_object["F"] = pdf_object["UF"] = pydyf.String(facturx.FILENAME)
+            _object(pdf, pdf_object["EF"]["F"]).extra["Subtype"] = "/text#2Fxml"
+    names = _object(pdf, pdf.catalog["Names"]["EmbeddedFiles"])["Names"]
+    names[0::2] = [pydyf.String(facturx.FILENAME)] * len(names[0::2])
+
+    if "AF" in pdf.catalog:
+        unique = list(dict.fromkeys(pdf.catalog["AF"]))
+        pdf.catalog["AF"].clear()
+        pdf.catalog["AF"].extend(unique)
+
+
+def _facturx_attachment(xml: bytes, fetcher) -> Any:
+    from weasyprint import Attachment
+
+    options = {
+        "url": "data:text/xml;base64," + base64.b64encode(xml).decode(),
+        "url_fetcher": fetcher,
+        "description": "Factur-X invoice",
+        "relationship": facturx.RELATIONSHIP,
+    }
+    if "name" in inspect.signature(Attachment).parameters:  # WeasyPrint >= 64
+        options["name"] = facturx.FILENAME
+    return Attachment(**options)
+
+
+def render_pdf(template_name: str, context: dict[str, Any], *, facturx_xml: bytes | None = None) -> bytes:
+    """Render a template to PDF bytes; with ``facturx_xml``, a PDF/A-3b carrying it."""
+    from weasyprint import HTML
+
+    with translation.override(settings.LANGUAGE_CODE):
+        template = get_template(template_name)
+        html = template.render(context)
+    origin = getattr(template, "origin", None)
+    base = Path(origin.name).parent if origin and origin.name else Path(settings.BASE_DIR)
+    fetcher = LocalOnlyFetcher()
+    document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
+    if facturx_xml is None:
+        return document.write_pdf()
+    with warnings.catch_warnings():
+        # PDF/A mode leaves its ICC profile file open (a WeasyPrint quirk, harmless).
+        warnings.simplefilter("ignore", ResourceWarning)
+        return document.write_pdf(
+            pdf_variant="pdf/a-3b",
+            attachments=[_facturx_attachment(facturx_xml, fetcher)],
+            finisher=_facturx_finisher,
+        )
+
+
+def facturx_data(invoice: Invoice) -> facturx.FacturXInvoice:
+    context = isp_context()
+    isp, office, bank = context["isp"], context["office"], context["bank"]
+    member = invoice.member
+    details = list(invoice.details.all())
+    amounts = [line_amounts(detail) for detail in details]
+    totals = sum_amounts(amounts)
+    seller = facturx.Party(
+        name=isp.name if isp else "",
+        siret=getattr(office, "siret", "") or "",
+        line_one=getattr(office, "street_address", "") or "",
+        postcode=getattr(office, "postal_code", "") or "",
+        city=getattr(office, "locality", "") or "",
+        country="FR",
+    )
+    buyer = facturx.Party(
+        name=member.display_name(),
+        line_one=" ".join(member.address.split()),
+        postcode=member.postal_code,
+        city=member.city,
+        country="FR" if (member.country or "France").strip().lower() == "france" else "",
+    )
+    return facturx.FacturXInvoice(
+        number=invoice.number or "",
+        issue_date=invoice.date,
+        seller=seller,
+        buyer=buyer,
+        net_total=totals.net,
+        tax_total=totals.tax,
+        grand_total=totals.total,
+        due_date=invoice.date_due,
+        payment_reference=payment_reference(invoice),
+        iban=getattr(bank, "iban", "") or "",
+        exemption_reason=settings.INVOICE_VAT_MENTION,
+        tax_groups=facturx.tax_groups(
+            (detail.tax, line.net, line.tax) for detail, line in zip(details, amounts, strict=True)
+        ),
+    )
+
+
+def facturx_xml(invoice: Invoice) -> bytes:
+    return facturx.build_xml(facturx_data(invoice))
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice as PDF bytes (a Factur-X PDF/A-3b when INVOICE_FACTURX is set and
+    the invoice is validated: a draft has no number to declare)."""
+    xml = facturx_xml(invoice) if settings.INVOICE_FACTURX and invoice.is_validated else None
+    return render_pdf(INVOICE_TEMPLATE, invoice_context(invoice), facturx_xml=xml)
+
+
+def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
+    return render_pdf(CREDIT_NOTE_TEMPLATE, credit_note_context(credit_note))
+
+
+def render_receipt_pdf(receipt: Receipt) -> bytes:
+    return render_pdf(RECEIPT_TEMPLATE, receipt_context(receipt))
+
+
+# --- Storing ----------------------------------------------------------------------------
+
+
+def render_bill_pdf(bill: Invoice | CreditNote | Receipt) -> bytes:
+    if isinstance(bill, Invoice):
+        return render_invoice_pdf(bill)
+    if isinstance(bill, CreditNote):
+        return render_credit_note_pdf(bill)
+    return render_receipt_pdf(bill)
+
+
+def is_final(bill: models.Model) -> bool:
+    """Only a numbered, validated bill gets a stored PDF (a draft may still change)."""
+    if isinstance(bill, Receipt):
+        return bool(bill.number)
+    return bool(bill.number) and bill.validated_at is not None
+
+
+def store_pdf(bill: Invoice | CreditNote | Receipt) -> FieldFile:
+    """Render a validated bill and store its PDF privately; record the file's name.
+
+    The name is written with an UPDATE of that column alone: a validated bill is
+    otherwise immutable, and its PDF is part of it, not a change to it.
+    """
+    if not is_final(bill):
+        raise ValueError(f"{bill} is not validated: its PDF is not stored.")
+    data = render_bill_pdf(bill)
+    year = bill.date.strftime("%Y")
+    bill.pdf.save(f"{year}/{get_valid_filename(bill.number)}.pdf", ContentFile(data), save=False)
+    type(bill).objects.filter(pk=bill.pk).update(pdf=bill.pdf.name)
+    return bill.pdf
+
+
+def pdf_is_stored(bill: Invoice | CreditNote | Receipt) -> bool:
+    return bool(bill.pdf) and bill.pdf.storage.exists(bill.pdf.name)
+
+
+def ensure_pdf(bill: Invoice | CreditNote | Receipt) -> FieldFile:
+    """The stored PDF, rendered now if the worker has not done it yet (or if the file
+    went missing, e.g. a restored database without its private folder)."""
+    if pdf_is_stored(bill):
+        return bill.pdf
+    return store_pdf(bill)

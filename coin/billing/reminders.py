@@ -1,0 +1,138 @@
+"""When unpaid-invoice reminders go out.
+
+INVOICE_REMINDERS lists the days after an invoice's due date at which the member is
+reminded, e.g. [7, 21, 45]. A reminder is identified by (invoice, step) and recorded
+in InvoiceReminder, whose unique constraint makes it impossible to send twice, even
+when two runs overlap.
+
+On a given day the one reminder due for an invoice is the latest step whose day has
+come: a run missed for a few days catches up with that one and skips the older ones
+(one reminder is enough). The last step stays due for CATCH_UP_DAYS after its day;
+after that an invoice gets no more automatic reminders (a human takes over), so that
+installing Coin, or adding a step, does not remind members of long-forgotten bills.
+
+Only validated invoices that are open (not paid, not disputed) and have something
+left to pay (total − payments − credit notes) are reminded.
+"""
+
+import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from coin.billing.models import Invoice, InvoiceReminder
+from coin.billing.payments import with_amounts
+from coin.emails import build_email
+
+CATCH_UP_DAYS = 31
+
+
+def step_date(date_due: datetime.date, days_after_due: int) -> datetime.date:
+    return date_due + datetime.timedelta(days=days_after_due)
+
+
+def due_step(date_due: datetime.date, today: datetime.date, steps: Sequence[int]) -> int | None:
+    """The step (days after the due date) whose reminder is due today, or None."""
+    ordered = sorted(set(steps))
+    past = [step for step in ordered if step_date(date_due, step) <= today]
+    if not past:
+        return None
+    latest = past[-1]
+    if latest == ordered[-1] and today > step_date(date_due, latest) + datetime.timedelta(days=CATCH_UP_DAYS):
+        return None
+    return latest
+
+
+def unpaid_invoices(today: datetime.date, min_days_overdue: int = 0) -> QuerySet:
+    """Validated, open invoices with something left to pay, due at least
+    ``min_days_overdue`` days before ``today``; annotated with ``remaining``."""
+    limit = today - datetime.timedelta(days=min_days_overdue)
+    return with_amounts(
+        Invoice.objects.validated().filter(
+            status=Invoice.Status.OPEN, date_due__isnull=False, date_due__lte=limit
+        )
+    ).filter(remaining__gt=0)
+
+
+@dataclass(frozen=True)
+class DueInvoiceReminder:
+    invoice: Invoice
+    days_after_due: int
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.invoice.remaining
+
+
+def due_invoice_reminders(
+    today: datetime.date, steps: Sequence[int] | None = None
+) -> Iterator[DueInvoiceReminder]:
+    """Reminders due today and not sent yet, oldest due date first."""
+    steps = settings.INVOICE_REMINDERS if steps is None else steps
+    if not steps:
+        return
+    # Only due dates that can have a step due today (the last step's catch-up window).
+    earliest_due = today - datetime.timedelta(days=max(steps) + CATCH_UP_DAYS)
+    invoices = (
+        unpaid_invoices(today, min(steps))
+        .filter(date_due__gte=earliest_due)
+        .exclude(member__email="")
+        .select_related("member")
+        .order_by("date_due", "number")
+    )
+    sent = set(
+        InvoiceReminder.objects.filter(invoice__in=invoices.values("pk")).values_list(
+            "invoice_id", "days_after_due"
+        )
+    )
+    for invoice in invoices:
+        step = due_step(invoice.date_due, today, steps)
+        if step is not None and (invoice.pk, step) not in sent:
+            yield DueInvoiceReminder(invoice, step)
+
+
+def build_invoice_reminder(due: DueInvoiceReminder):
+    from coin.billing.documents import billing_page_url
+    from coin.billing.pdf import payment_reference
+
+    invoice = due.invoice
+    suspension_days = settings.SUSPEND_SERVICE_AFTER_DAYS
+    return build_email(
+        "billing/invoice_reminder",
+        {
+            "member": invoice.member,
+            "invoice": invoice,
+            "remaining": due.remaining,
+            "days_after_due": due.days_after_due,
+            "payment_reference": payment_reference(invoice),
+            "billing_url": billing_page_url(),
+            # Warn of a suspension only while it is still ahead.
+            "suspension_after_days": suspension_days
+            if suspension_days is not None and suspension_days > due.days_after_due
+            else None,
+        },
+        [invoice.member.email],
+    )
+
+
+def send_invoice_reminder(due: DueInvoiceReminder, today: datetime.date) -> bool:
+    """Record and send one reminder. False when another run already sent it, or when
+    the invoice was paid meanwhile.
+
+    The record is written first and the email sent inside the same transaction: if
+    sending fails, the record is rolled back and the next run tries again.
+    """
+    try:
+        with transaction.atomic():
+            InvoiceReminder.objects.create(invoice=due.invoice, days_after_due=due.days_after_due)
+            if not unpaid_invoices(today).filter(pk=due.invoice.pk).exists():
+                transaction.set_rollback(True)
+                return False
+            build_invoice_reminder(due).send()
+    except IntegrityError:
+        return False
+    return True

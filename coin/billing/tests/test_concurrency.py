@@ -1,0 +1,80 @@
+"""Two runs at once, on PostgreSQL: no period billed twice, no gap in the numbers.
+
+Each run is a thread with its own database connection; a barrier starts them
+together. The test database is real (transactional_db), as in production.
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from coin.billing.charge_run import charge_subscriptions
+from coin.billing.invoices import Line, issue_invoice
+from coin.billing.models import Invoice, InvoiceDetail
+from coin.billing.tests.conftest import d
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(target, count: int = 2) -> list:
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def worker(index):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = target(index)
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return results
+
+
+def assert_gapless(numbers: list[str], year: int) -> None:
+    counters = sorted(int(number.rsplit("-", 1)[1]) for number in numbers)
+    assert counters == list(range(1, len(numbers) + 1))
+    assert all(number.startswith(f"{year}-") for number in numbers)
+
+
+def test_two_charge_runs_at_once_bill_each_period_once(member_factory, vpn, offer_factory, subscribe):
+    quarterly = offer_factory(billing_period=3, period_fees=Decimal("27"), initial_fees=Decimal("5"))
+    members = [member_factory() for _ in range(30)]
+    for person in members:
+        subscribe(person, vpn, "2025-01-20")
+        subscribe(person, quarterly, "2025-02-10")
+
+    reports = run_together(lambda _i: charge_subscriptions(d("2025-03-01")))
+
+    issued = sum(len(report.invoices) for report in reports)
+    skipped = sum(len(report.skipped) for report in reports)
+    assert not any(report.failed for report in reports)
+    assert issued == 30 and issued + skipped == 60
+    assert Invoice.objects.count() == 30  # the losers' drafts were rolled back
+    assert sorted(Invoice.objects.values_list("member", flat=True)) == sorted(m.pk for m in members)
+    # Each (subscription, period) once: January, February, March and the quarter, and initial fees.
+    assert InvoiceDetail.objects.count() == 30 * 5
+    assert_gapless(list(Invoice.objects.values_list("number", flat=True)), 2025)
+
+
+def test_concurrent_validations_share_one_gapless_series(member_factory):
+    members = [member_factory() for _ in range(4)]
+
+    def issue_many(index):
+        return [
+            issue_invoice(members[index], [Line("x", Decimal("1"))], d("2025-03-01")).number
+            for _ in range(15)
+        ]
+
+    numbers = [n for batch in run_together(issue_many, count=4) for n in batch]
+    assert len(set(numbers)) == 60
+    assert_gapless(numbers, 2025)
