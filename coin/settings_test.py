@@ -4,6 +4,9 @@ The database is SQLite in a temporary file unless COIN_DATABASE_URL points to
 PostgreSQL (scripts/test.sh starts a private PostgreSQL cluster and sets it).
 """
 
+import tempfile
+from pathlib import Path
+
 from coin.settings_base import *  # noqa: F403
 
 SECRET_KEY = "coin-test-key-not-secret-at-all-but-long-enough-for-checks-0123456789"
@@ -20,6 +23,9 @@ SITE_URL = "https://coin.isp.example"
 # as an ISP would enable its own (see EXTENDING.md).
 EXTRA_INSTALLED_APPS = ["simple_dsl", "coin_fiber"]
 FIBER_INVENTORY_URL = "http://127.0.0.1:9/lines"  # tests point it at their own server
+# Invoice PDFs that tests render go to a throw-away folder, never into the checkout.
+PRIVATE_STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="coin-test-private-"))
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="coin-test-media-"))
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 from coin.settings_support import finalize  # noqa: E402

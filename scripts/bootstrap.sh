@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=${1:-run}
-packages=(python3-venv gettext libharfbuzz-subset0 fonts-dejavu-core)
+packages=(python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "$profile" = test ]; then
-  packages+=(postgresql chromium poppler-utils qpdf)
+  packages+=(postgresql chromium poppler-utils qpdf bind9-utils)
 fi
 
 missing=()

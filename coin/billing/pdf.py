@@ -52,18 +52,24 @@ class RefusedURL(ValueError):
 
 
 def allowed_roots() -> list[Path]:
-    """Folders whose files a PDF may embed: the project, media and static files, and
-    the template folders (an ISP's overrides may live outside the project)."""
-    roots: list[Any] = [settings.BASE_DIR, settings.MEDIA_ROOT, getattr(settings, "STATIC_ROOT", None)]
+    """Folders whose files a PDF may embed: templates and static files (Coin's, the
+    apps', the ISP's overrides, which may live outside the project) and media. Not the
+    whole project: it holds the database, settings_local.py and the private PDFs."""
+    from django.apps import apps
+
+    roots: list[Any] = [settings.MEDIA_ROOT, getattr(settings, "STATIC_ROOT", None)]
     for entry in getattr(settings, "STATICFILES_DIRS", []):
         roots.append(entry[1] if isinstance(entry, (tuple, list)) else entry)
     for engine in settings.TEMPLATES:
         roots.extend(engine.get("DIRS", []))
+    for config in apps.get_app_configs():
+        roots += [Path(config.path) / "templates", Path(config.path) / "static"]
     return [Path(root).resolve() for root in roots if root]
 
 
 def check_url(url: str, roots: Iterable[Path]) -> None:
-    """Accept data: URLs and file: URLs inside ``roots``; refuse everything else."""
+    """Accept data: URLs and file: URLs inside ``roots`` (never inside the private
+    storage, where other members' bills are); refuse everything else."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "data":
         return
@@ -72,13 +78,15 @@ def check_url(url: str, roots: Iterable[Path]) -> None:
         if parts.netloc not in ("", "localhost"):
             raise RefusedURL(f"{url}: a file on another host")
         path = Path(url2pathname(parts.path)).resolve()
+        if path.is_relative_to(Path(settings.PRIVATE_STORAGE_ROOT).resolve()):
+            raise RefusedURL(f"{url}: a private file")
         if any(path.is_relative_to(root) for root in roots):
             return
-        raise RefusedURL(f"{url}: outside the project's folders")
+        raise RefusedURL(f"{url}: outside the templates, static and media folders")
     raise RefusedURL(f"{url}: bills' PDFs fetch nothing over the network")
 
 
-try:  # WeasyPrint >= 66: fetchers are URLFetcher objects
+try:  # WeasyPrint >= 68: fetchers are URLFetcher objects
     from weasyprint.urls import URLFetcher as _URLFetcher
 except ImportError:  # pragma: no cover - older WeasyPrint: fetchers are functions
     _URLFetcher = None
@@ -132,9 +140,14 @@ def _local_static_file(url: str) -> Path | None:
         path_prefix = "/" + urlsplit(prefix).path.strip("/") + "/"
         if parts.path.startswith(path_prefix):
             relative = parts.path[len(path_prefix) :]
-            found = finders.find(relative) if root is None else Path(root) / relative
-            if isinstance(found, list):
-                found = found[0] if found else None
+            if root is None:
+                found = finders.find(relative)  # joins safely: never outside its folders
+                if isinstance(found, list):
+                    found = found[0] if found else None
+            else:
+                found = (Path(root) / relative).resolve()
+                if not found.is_relative_to(Path(root).resolve()):  # /media/../../etc/…
+                    found = None
             if found and Path(found).is_file():
                 return Path(found).resolve()
     return None

@@ -19,6 +19,7 @@ This module is imported by payments.py at load time: it imports the ledger lazil
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,6 +29,10 @@ from django.utils import timezone
 from coin.billing.models import Invoice, ServiceSuspension
 from coin.emails import send_email_on_commit
 
+if TYPE_CHECKING:
+    from coin.members.models import Member
+    from coin.offers.models import OfferSubscription
+
 
 def grace_days() -> int:
     """Days after the due date from which an unpaid invoice suspends the service (0 when
@@ -36,13 +41,13 @@ def grace_days() -> int:
     return 0 if days is None else int(days)
 
 
-def overdue_invoices(member, today: datetime.date, days: int):
+def overdue_invoices(member: "Member", today: datetime.date, days: int):
     from coin.billing.reminders import unpaid_invoices
 
     return unpaid_invoices(today, days).filter(member=member).order_by("date_due", "number")
 
 
-def is_suspended(subscription) -> bool:
+def is_suspended(subscription: "OfferSubscription") -> bool:
     """For configuration apps' provisioners: keep a suspended subscription suspended when
     its configuration is pushed again for another reason."""
     return ServiceSuspension.objects.filter(offersubscription=subscription, resumed_at__isnull=True).exists()
@@ -67,9 +72,12 @@ def suspendable_subscriptions(today: datetime.date):
 
 @dataclass
 class DueSuspension:
-    member: object
+    """A member to suspend: their overdue invoices (oldest first) and the subscriptions
+    that are to be suspended."""
+
+    member: "Member"
     invoices: list[Invoice] = field(default_factory=list)
-    subscriptions: list = field(default_factory=list)
+    subscriptions: list["OfferSubscription"] = field(default_factory=list)
 
 
 def due_suspensions(today: datetime.date, days: int) -> list[DueSuspension]:
@@ -95,7 +103,7 @@ def due_suspensions(today: datetime.date, days: int) -> list[DueSuspension]:
     return due
 
 
-def _provision(subscription, action: str) -> None:
+def _provision(subscription: "OfferSubscription", action: str) -> None:
     configuration = subscription.real_configuration
     if configuration is not None:
         configuration.provision(action)
@@ -138,12 +146,12 @@ def suspend(due: DueSuspension) -> list[ServiceSuspension]:
     return created
 
 
-def resumable(member, today: datetime.date) -> bool:
+def resumable(member: "Member", today: datetime.date) -> bool:
     """True when nothing the member owes is overdue enough to keep a suspension."""
     return not overdue_invoices(member, today, grace_days()).exists()
 
 
-def resume_if_paid(member, today: datetime.date | None = None) -> list[ServiceSuspension]:
+def resume_if_paid(member: "Member | None", today: datetime.date | None = None) -> list[ServiceSuspension]:
     """Called after payments were allocated to the member's invoices (and after a credit
     note): when no invoice is overdue past the grace period any more, close the open
     suspensions and ask the configurations to resume, in the same transaction; email

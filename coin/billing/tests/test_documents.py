@@ -35,7 +35,15 @@ def invoice(member, full_isp):
 
 
 def body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
+    """The response's bytes, closing the file it streams. Not response.close(): that
+    signals the end of a request, which closes the test's database connection."""
+    if not response.streaming:
+        return response.content
+    try:
+        return b"".join(response.streaming_content)
+    finally:
+        if getattr(response, "file_to_stream", None) is not None:
+            response.file_to_stream.close()
 
 
 # --- Downloads --------------------------------------------------------------------------

@@ -321,12 +321,22 @@ def test_fetcher_accepts_data_and_project_files_only(tmp_path, settings):
         "https://example.org/logo.png",
         "ftp://example.org/logo.png",
         "file:///etc/passwd",
+        (Path(settings.BASE_DIR) / "coin" / "settings_base.py").as_uri(),
+        (Path(settings.PRIVATE_STORAGE_ROOT) / "invoices" / "2026" / "2026-01-000001.pdf").as_uri(),
         "file://otherhost/srv/logo.png",
         (tmp_path / "outside.png").as_uri(),
         "//example.org/logo.png",
     ]:
         with pytest.raises(pdf.RefusedURL):
             pdf.check_url(url, roots)
+
+
+def test_private_bills_are_refused_even_inside_an_allowed_folder(settings):
+    settings.PRIVATE_STORAGE_ROOT = Path(settings.MEDIA_ROOT) / "private"
+    roots = pdf.allowed_roots()
+    pdf.check_url((Path(settings.MEDIA_ROOT) / "logo.png").as_uri(), roots)
+    with pytest.raises(pdf.RefusedURL, match="private"):
+        pdf.check_url((Path(settings.MEDIA_ROOT) / "private" / "invoices" / "x.pdf").as_uri(), roots)
 
 
 def test_a_data_uri_logo_is_embedded(billed, full_isp):
@@ -345,6 +355,10 @@ def test_a_logo_served_by_coin_itself_is_read_from_disk(full_isp, settings):
     full_isp.logoURL = "https://elsewhere.example/media/logo.png"
     assert pdf.logo_source(full_isp) is None
     full_isp.logoURL = settings.SITE_URL + "/media/missing.png"
+    assert pdf.logo_source(full_isp) is None
+    outside = Path(settings.MEDIA_ROOT).parent / "outside.png"
+    outside.write_bytes(PNG)
+    full_isp.logoURL = settings.SITE_URL + "/media/../outside.png"
     assert pdf.logo_source(full_isp) is None
 
 

@@ -1,0 +1,132 @@
+"""Benchmark of automatic subnet allocation (coin.resources.allocation).
+
+    python -m tests.harness.postgres -- .venv/bin/python bench/bench_allocation.py   (make bench)
+
+Allocates subnets one by one, each in its own transaction as a new subscription
+would, in an IPv6 /32 pool of /56s (16.7 million blocks) and in an IPv4 /16 pool
+of /32s, and prints the time per allocation over the first and the last thousand.
+
+The reference is a plain insert of the same rows (one ORM INSERT each: no search,
+no lock, no check) into a twin pool of the same shape, measured in the same run,
+interleaved with the allocations (one insert, one allocation, …) so that both see
+the same machine load and the same table size. Times are medians per window (a
+few slow outliers on a busy machine do not move them); means are in brackets.
+
+What must hold: the last thousand cost about what the first thousand cost
+(allocation does not slow down as the pool fills), and the IPv6 pool costs about
+what the IPv4 pool costs (nor with the pool's size). Without COIN_DATABASE_URL it
+runs on an in-memory SQLite database instead.
+"""
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "thirdparty")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coin.settings_test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from coin.resources.allocation import allocate_subnet  # noqa: E402
+from coin.resources.ip import block_size, network_from_range  # noqa: E402
+from coin.resources.models import IPPool, IPSubnet  # noqa: E402
+
+# (title, pool allocated from, twin pool for the plain inserts, prefix length)
+SCENARIOS = [
+    ("IPv6 /32 pool of /56", "2001:db8::/32", "2001:db9::/32", 56),
+    ("IPv4 /16 pool of /32", "10.0.0.0/16", "10.1.0.0/16", 32),
+]
+WINDOW = 1000
+
+
+def reset() -> None:
+    """Empty the tables between scenarios, leaving no dead rows behind (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE resources_ipsubnet, resources_ippool RESTART IDENTITY CASCADE")
+            cursor.execute("VACUUM ANALYZE resources_ipsubnet")
+            cursor.execute("VACUUM ANALYZE resources_ippool")
+        else:
+            cursor.execute("DELETE FROM resources_ipsubnet")
+            cursor.execute("DELETE FROM resources_ippool")
+
+
+def nth_block(pool: IPPool, index: int):
+    version, size = pool.inet.version, pool.default_subnetsize
+    return network_from_range(
+        version, int(pool.inet.network_address) + index * block_size(version, size), size
+    )
+
+
+def run(network: str, twin: str, size: int, count: int) -> tuple[list[float], list[float]]:
+    """(plain insert durations, allocation durations), interleaved."""
+    reset()
+    pool = IPPool.objects.create(name="allocated", inet=network, default_subnetsize=size)
+    twin_pool = IPPool.objects.create(name="plain inserts", inet=twin, default_subnetsize=size)
+    rows = [nth_block(twin_pool, index) for index in range(count)]
+    plain, allocated = [], []
+    gc.collect()
+    for index in range(count):
+        start = time.perf_counter()
+        IPSubnet.objects.bulk_create([IPSubnet(ip_pool=twin_pool, inet=rows[index])])
+        middle = time.perf_counter()
+        allocate_subnet(pool)
+        end = time.perf_counter()
+        plain.append(middle - start)
+        allocated.append(end - middle)
+    last = pool.subnets.order_by("-range_start").first()
+    assert pool.subnets.count() == count and last.inet == nth_block(pool, count - 1), "not lowest first"
+    return plain, allocated
+
+
+def median_us(durations: list[float]) -> float:
+    return 1e6 * statistics.median(durations)
+
+
+def mean_us(durations: list[float]) -> float:
+    return 1e6 * statistics.fmean(durations)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20000, help="allocations per pool (default 20000)")
+    count = parser.parse_args().count
+    window = min(WINDOW, count // 2)
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor}; {count} subnets per pool; medians [means] per window of {window}")
+    results = {}
+    for title, network, twin, size in SCENARIOS:
+        plain, allocated = run(network, twin, size, count)
+        results[title] = (plain, allocated)
+        print(f"\n{title}\n  {'':14} {'plain insert':>22} {'allocation':>22} {'ratio':>7}")
+        for label, part in (("first", slice(0, window)), ("last", slice(-window, None))):
+            p, a = plain[part], allocated[part]
+            ratio = median_us(a) / median_us(p)
+            print(
+                f"  {label + ' ' + str(window):14} {median_us(p):8.0f} µs [{mean_us(p):7.0f}] "
+                f"{median_us(a):10.0f} µs [{mean_us(a):7.0f}] {ratio:6.2f}×"
+            )
+        growth_plain = median_us(plain[-window:]) / median_us(plain[:window])
+        growth_alloc = median_us(allocated[-window:]) / median_us(allocated[:window])
+        print(f"  {'last / first':14} {growth_plain:21.2f}× {growth_alloc:21.2f}×")
+    (v6_plain, v6_alloc), (v4_plain, v4_alloc) = results.values()
+    print(
+        f"\nIPv6 /56 in a /32 against IPv4 /32 in a /16, last {window}: allocation "
+        f"{median_us(v6_alloc[-window:]) / median_us(v4_alloc[-window:]):.2f}×, plain insert "
+        f"{median_us(v6_plain[-window:]) / median_us(v4_plain[-window:]):.2f}×"
+    )
+    reset()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Benchmark of invoice PDF rendering (coin.billing.pdf.render_invoice_pdf).
+
+    python -m tests.harness.postgres -- .venv/bin/python bench/bench_pdf.py   (make bench)
+
+Renders invoices of three lines one after the other in one process (so the figures
+are per core), as the background worker does, and prints invoices per second. The
+reference, measured in the same run, is WeasyPrint rendering a minimal one-line HTML
+page: the ratio says what Coin's template, its database reads and (second line)
+Factur-X's PDF/A-3 and XML add to WeasyPrint's own fixed cost. Without
+COIN_DATABASE_URL it runs on an in-memory SQLite database.
+"""
+
+import argparse
+import datetime
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "thirdparty")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coin.settings_test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from coin.billing.models import Invoice, InvoiceDetail  # noqa: E402
+from coin.billing.money import line_total  # noqa: E402
+from coin.billing.pdf import LocalOnlyFetcher, render_invoice_pdf  # noqa: E402
+from coin.isp_database.models import BankInfo, ISPInfo, RegisteredOffice  # noqa: E402
+from coin.members.models import Member  # noqa: E402
+
+MINIMAL = "<!DOCTYPE html><html><body><p>Facture</p></body></html>"
+
+
+def make_invoices(count: int) -> list[int]:
+    """An ISP with its identity, one member, ``count`` validated invoices of 3 lines."""
+    isp = ISPInfo.objects.create(name="Association Réseau Libre du Plateau", email="contact@arlp.example")
+    RegisteredOffice.objects.create(
+        isp=isp, street_address="12 rue des Lilas", postal_code="69100", locality="Villeurbanne",
+        region="Auvergne-Rhône-Alpes", country_name="France", siret="12345678900017",
+    )  # fmt: skip
+    BankInfo.objects.create(isp=isp, iban="FR7630006000011234567890189", bic="AGRIFRPP")
+    member = Member.objects.create(
+        username="camille", first_name="Camille", last_name="Martin", address="3 place de la Mairie",
+        postal_code="69003", city="Lyon",
+    )  # fmt: skip
+    ids = []
+    day = datetime.date(2026, 1, 1)
+    for index in range(count):
+        invoice = Invoice.objects.create(member=member, date=day)
+        lines = [
+            ("Accès VPN — REF-VPN-12", Decimal("8.00"), Decimal("1")),
+            ("Fibre FTTH — REF-FTTH-7", Decimal("30.00"), Decimal("0.5161")),
+            ("Frais d'accès au service", Decimal("50.00"), Decimal("1")),
+        ]
+        for label, amount, quantity in lines:
+            InvoiceDetail.objects.create(
+                invoice=invoice, label=label, amount=amount, quantity=quantity,
+                period_from=day, period_to=day + datetime.timedelta(days=30),
+            )  # fmt: skip
+        Invoice.objects.filter(pk=invoice.pk).update(
+            number=f"2026-01-{index + 1:06d}",
+            total=sum(line_total(amount, quantity) for _, amount, quantity in lines),
+            date_due=day + datetime.timedelta(days=30),
+            validated_at=timezone.now(),
+        )
+        ids.append(invoice.pk)
+    return ids
+
+
+def rate(durations: list[float]) -> float:
+    """Documents per second, from the median time (robust to a GC pause or two)."""
+    return 1 / statistics.median(durations)
+
+
+def interleaved(operations: dict, count: int) -> dict[str, list[float]]:
+    """Time each operation ``count`` times, taking turns, so that a change in the
+    machine's load (other processes) weighs on all of them alike and the ratios hold."""
+    gc.collect()
+    durations: dict[str, list[float]] = {name: [] for name in operations}
+    for index in range(count):
+        for name, operation in operations.items():
+            start = time.perf_counter()
+            operation(index)
+            durations[name].append(time.perf_counter() - start)
+    return durations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=60, help="documents per measure (default 60)")
+    count = parser.parse_args().count
+    warnings.simplefilter("ignore", ResourceWarning)
+    settings.PRIVATE_STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="coin-bench-pdf-"))
+    call_command("migrate", verbosity=0)
+    from weasyprint import HTML, __version__
+
+    ids = make_invoices(count)
+
+    def minimal(_index) -> bytes:
+        return HTML(string=MINIMAL, url_fetcher=LocalOnlyFetcher()).write_pdf()
+
+    def invoice(pk: int) -> bytes:
+        # Read from the database each time, as the worker's task does.
+        return render_invoice_pdf(Invoice.objects.select_related("member").get(pk=pk))
+
+    def facturx(pk: int) -> bytes:
+        settings.INVOICE_FACTURX = True
+        try:
+            return invoice(pk)
+        finally:
+            settings.INVOICE_FACTURX = False
+
+    # Warm up: fonts, templates, WeasyPrint's caches.
+    for _ in range(3):
+        minimal(0)
+        invoice(ids[0])
+        facturx(ids[0])
+
+    measures = interleaved(
+        {
+            "minimal one-line page (reference)": minimal,
+            "invoice, 3 lines": lambda index: invoice(ids[index]),
+            "invoice, 3 lines, Factur-X": lambda index: facturx(ids[index]),
+        },
+        count,
+    )
+
+    print(f"database: {connection.vendor}; WeasyPrint {__version__}; {count} documents per measure, one core")
+    print(f"{'':34} {'per second':>11} {'ms each':>9} {'ratio':>7}")
+    reference, plain, with_facturx = (rate(durations) for durations in measures.values())
+    for label, durations in measures.items():
+        per_second = rate(durations)
+        print(f"{label:34} {per_second:11.1f} {1000 / per_second:9.1f} {reference / per_second:6.2f}×")
+    print(
+        f"\nInvoices per second per core: {plain:.1f} ({with_facturx:.1f} with Factur-X); "
+        f"a minimal page: {reference:.1f}; the invoice costs {reference / plain:.1f} minimal pages."
+    )
+    size = len(invoice(ids[0]))
+    print(f"One invoice PDF weighs {size / 1024:.0f} KiB.")
+
+
+if __name__ == "__main__":
+    main()
