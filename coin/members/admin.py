@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coin.members.forms import AdminMemberCreationForm
