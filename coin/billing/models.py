@@ -380,7 +380,7 @@ class Payment(models.Model):
         help_text=_("Empty while an imported payment is not matched to a member."),
     )
     payment_mean = models.CharField(
-        _("payment mean"), max_length=20, choices=PaymentMean.choices, default=PaymentMean.TRANSFER
+        _("payment means"), max_length=20, choices=PaymentMean.choices, default=PaymentMean.TRANSFER
     )
     amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
     date = models.DateField(_("date"), default=timezone.localdate)

@@ -93,7 +93,7 @@ class RegisteredOffice(models.Model):
 
     class Meta:
         verbose_name = _("registered office")
-        verbose_name_plural = _("registered office")
+        verbose_name_plural = _("registered offices")
 
     def __str__(self) -> str:
         return ", ".join(p for p in [self.street_address, self.postal_code, self.locality] if p)

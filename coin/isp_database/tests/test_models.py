@@ -1,8 +1,8 @@
 """Validation rules of the ISP identity: bad input gets an error naming the field."""
 
 import pytest
-from django.utils import translation
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from coin.isp_database.banking import format_iban, iban_is_valid
 from coin.isp_database.models import (
