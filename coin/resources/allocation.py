@@ -1,5 +1,384 @@
-"""Subnet allocation (filled by the IP resources work)."""
+"""Automatic allocation of subnets in pools.
+
+The rule: a new subnet gets the **lowest-addressed free aligned block** of the
+requested size (by default the pool's ``default_subnetsize``).
+
+Cost: never proportional to the size of the pool (a /32 IPv6 pool of /56s holds
+16.7 million blocks), only to the subnets that have to be looked at. The search
+(find_free_block) walks the existing subnets in address order and stops at the
+first gap that holds an aligned block. It starts at the pool's *allocation hint*,
+an address below which every address is known to be allocated: allocation moves
+it up past what it hands out, and freeing space (deleting or moving a subnet)
+moves it back down (coin.resources.changes). Filling a pool from the bottom thus
+costs a few indexed queries per allocation whatever the number of subnets.
+
+Concurrency: allocations in one pool are serialised by a lock on the pool row
+(``SELECT … FOR NO KEY UPDATE`` on PostgreSQL; on SQLite, taking the database write lock
+first). Writers that do not take the lock (a subnet typed by hand) are still
+stopped by the database: the GiST exclusion constraint on PostgreSQL, a unique
+start address on both. A collision with one of them makes allocation look again.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils.translation import gettext as _
+
+from coin.resources.ip import (
+    IPNetwork,
+    align_up,
+    block_size,
+    key_value,
+    make_key,
+    max_prefixlen,
+    network_from_range,
+)
+
+MAX_ATTEMPTS = 5
+FIRST_BATCH = 16
+MAX_BATCH = 4096
 
 
-def allocate_offer_subnets(subscription) -> None:
-    """Allocate one subnet in each IP pool attached to the subscription's offer."""
+class PoolExhausted(ValidationError):
+    """No free block of the requested size is left in the pool."""
+
+    def __init__(self, pool, prefixlen: int):
+        self.pool = pool
+        self.prefixlen = prefixlen
+        super().__init__(
+            _("The pool “%(pool)s” (%(network)s) has no free /%(prefixlen)d block left."),
+            code="pool_exhausted",
+            params={"pool": pool.name, "network": pool.inet, "prefixlen": prefixlen},
+        )
+
+
+# --- The rule, on plain integers ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockSearch:
+    block: int | None
+    """First address of the lowest free aligned block, or None if there is none."""
+    lowest_free: int
+    """An address such that every address from the search start up to it is
+    allocated (the lowest free one when the search went that far; one past the
+    pool when all is taken): the next allocation hint."""
+
+
+def find_free_block(
+    first: int, last: int, size: int, used: Iterable[tuple[int, int]], start: int | None = None
+) -> BlockSearch:
+    """Lowest free block of ``size`` addresses (a power of two) aligned on ``size``
+    between ``first`` and ``last`` inclusive.
+
+    ``used`` gives the (first, last) addresses of the allocated ranges in
+    increasing order of first address, non-overlapping; it is consumed only up to
+    the gap found, so a lazy iterator keeps the cost proportional to the ranges
+    actually looked at. The search starts at ``start`` (the allocation hint) when
+    given: every address below it must be allocated.
+    """
+    cursor = first if start is None else max(first, start)
+    lowest_free: int | None = None
+    candidate = align_up(cursor, size)
+    found: int | None = None
+    for range_first, range_last in used:
+        if range_last < cursor:
+            continue
+        if lowest_free is None:
+            if range_first > cursor:
+                lowest_free = cursor
+            else:
+                cursor = range_last + 1
+        if range_last < candidate:
+            continue
+        if range_first >= candidate + size:
+            if candidate + size - 1 <= last:
+                found = candidate
+            break
+        candidate = align_up(range_last + 1, size)
+        if candidate + size - 1 > last:
+            break
+    else:
+        if candidate + size - 1 <= last:
+            found = candidate
+    if lowest_free is None:
+        lowest_free = min(cursor, last + 1)
+    if found is not None and found == lowest_free:
+        lowest_free = found + size
+    return BlockSearch(found, lowest_free)
+
+
+def iter_free_blocks(first: int, last: int, size: int, used: Iterable[tuple[int, int]]) -> Iterator[int]:
+    """Every free aligned block of ``size`` in address order (first addresses)."""
+    candidate = align_up(first, size)
+    for range_first, range_last in used:
+        if range_last < candidate:
+            continue
+        while candidate + size - 1 < range_first and candidate + size - 1 <= last:
+            yield candidate
+            candidate += size
+        candidate = max(candidate, align_up(range_last + 1, size))
+        if candidate + size - 1 > last:
+            return
+    while candidate + size - 1 <= last:
+        yield candidate
+        candidate += size
+
+
+# --- Reading the pool ---------------------------------------------------------------
+
+
+def check_prefixlen(pool, prefixlen: int | None) -> int:
+    """The prefix length to allocate: the requested one, or the pool's default;
+    it must lie between the pool's own prefix length and /32 or /128."""
+    network = pool.inet
+    size = pool.default_subnetsize if prefixlen is None else int(prefixlen)
+    if not network.prefixlen <= size <= max_prefixlen(network.version):
+        raise ValidationError(
+            _("In the pool “%(pool)s” (%(network)s), choose a prefix length between /%(low)d and /%(high)d."),
+            code="size_out_of_bounds",
+            params={
+                "pool": pool.name,
+                "network": network,
+                "low": network.prefixlen,
+                "high": max_prefixlen(network.version),
+            },
+        )
+    return size
+
+
+def used_ranges(network: IPNetwork, start: int) -> Iterator[tuple[int, int]]:
+    """(first, last) of the subnets that lie at or above ``start`` in ``network``,
+    in address order, fetched lazily in growing batches of indexed queries.
+    The subnet that covers ``start`` while starting below it comes first."""
+    from coin.resources.models import IPSubnet
+
+    version = network.version
+    start_key = make_key(version, start)
+    last_key = make_key(version, int(network.broadcast_address))
+    below = (
+        IPSubnet.objects.filter(range_start__lt=start_key)
+        .order_by("-range_start")
+        .values_list("range_start", "range_end")
+        .first()
+    )
+    if below is not None and below[1] >= start_key:
+        yield key_value(below[0])[1], key_value(below[1])[1]
+    batch = FIRST_BATCH
+    rows = IPSubnet.objects.filter(range_start__gte=start_key, range_start__lte=last_key)
+    while True:
+        page = list(rows.order_by("range_start").values_list("range_start", "range_end")[:batch])
+        for range_start, range_end in page:
+            yield key_value(range_start)[1], key_value(range_end)[1]
+        if len(page) < batch:
+            return
+        rows = IPSubnet.objects.filter(range_start__gt=page[-1][0], range_start__lte=last_key)
+        batch = min(batch * 4, MAX_BATCH)
+
+
+def _hint_address(pool) -> int | None:
+    if not pool.allocation_hint:
+        return None
+    version, address = key_value(pool.allocation_hint)
+    if version != pool.inet.version:
+        return None
+    return address
+
+
+def search_pool(pool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
+    network = pool.inet
+    first, last = int(network.network_address), int(network.broadcast_address)
+    start = _hint_address(pool) if use_hint else None
+    start = first if start is None else max(first, start)
+    if start > last:
+        return BlockSearch(None, last + 1)
+    size = block_size(network.version, prefixlen)
+    return find_free_block(first, last, size, used_ranges(network, start), start)
+
+
+def first_free_block(pool, prefixlen: int | None = None) -> IPNetwork | None:
+    """The block that the next allocation would take (without locking anything)."""
+    size = check_prefixlen(pool, prefixlen)
+    search = search_pool(pool, size)
+    if search.block is None and pool.allocation_hint:
+        search = search_pool(pool, size, use_hint=False)
+    if search.block is None:
+        return None
+    return network_from_range(pool.inet.version, search.block, size)
+
+
+def free_blocks(pool, prefixlen: int | None = None, limit: int = 50) -> list[IPNetwork]:
+    """The first ``limit`` free aligned blocks of the pool, lowest first."""
+    size = check_prefixlen(pool, prefixlen)
+    network = pool.inet
+    first, last = int(network.network_address), int(network.broadcast_address)
+    blocks = []
+    for block in iter_free_blocks(
+        first, last, block_size(network.version, size), used_ranges(network, first)
+    ):
+        blocks.append(network_from_range(network.version, block, size))
+        if len(blocks) >= limit:
+            break
+    return blocks
+
+
+def check_allocatable(pool, prefixlen: int | None = None) -> None:
+    """Raise the error that allocating now would raise (for forms)."""
+    size = check_prefixlen(pool, prefixlen)
+    if first_free_block(pool, size) is None:
+        raise PoolExhausted(pool, size)
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    subnets: int
+    used_addresses: int
+    total_addresses: int
+    block_prefixlen: int
+    block_addresses: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.used_addresses / self.total_addresses if self.total_addresses else 0.0
+
+    @property
+    def free_addresses(self) -> int:
+        return self.total_addresses - self.used_addresses
+
+    @property
+    def free_blocks(self) -> int:
+        """Free space counted in blocks of the default size (exact when every
+        subnet of the pool has that size, an upper bound otherwise)."""
+        return self.free_addresses // self.block_addresses
+
+
+def pool_usages(pools) -> dict[int, PoolUsage]:
+    """Allocated and free space of several pools, from one grouped query."""
+    from coin.resources.models import IPSubnet
+
+    pools = list(pools)
+    counts: dict[int, dict[int, int]] = {pool.pk: {} for pool in pools}
+    rows = (
+        IPSubnet.objects.filter(ip_pool__in=[pool.pk for pool in pools])
+        .order_by()
+        .values_list("ip_pool", "prefixlen")
+        .annotate(count=Count("id"))
+    )
+    for pool_id, prefixlen, count in rows:
+        counts[pool_id][prefixlen] = count
+    usages = {}
+    for pool in pools:
+        network, top = pool.inet, max_prefixlen(pool.inet.version)
+        by_size = counts[pool.pk]
+        usages[pool.pk] = PoolUsage(
+            subnets=sum(by_size.values()),
+            used_addresses=sum(count << (top - prefixlen) for prefixlen, count in by_size.items()),
+            total_addresses=network.num_addresses,
+            block_prefixlen=pool.default_subnetsize,
+            block_addresses=block_size(network.version, pool.default_subnetsize),
+        )
+    return usages
+
+
+def pool_usage(pool) -> PoolUsage:
+    return pool_usages([pool])[pool.pk]
+
+
+# --- Allocating ------------------------------------------------------------------------
+
+
+def _lock_pool(pool_id: int):
+    from coin.resources.models import IPPool
+
+    pools = IPPool.objects.filter(pk=pool_id)
+    if connection.features.has_select_for_update:
+        # FOR NO KEY UPDATE: serialises allocators, yet lets a concurrent writer
+        # of a subnet of this pool check its (deferred) foreign key at commit;
+        # a plain FOR UPDATE would deadlock with it.
+        no_key = connection.features.has_select_for_no_key_update
+        pool = pools.select_for_update(no_key=no_key).first()
+    else:
+        # SQLite has no row locks: take the database write lock before reading, so
+        # that a concurrent allocation waits here instead of failing on its write.
+        pools.update(allocation_hint=F("allocation_hint"))
+        pool = pools.first()
+    if pool is None:
+        raise ValidationError({"ip_pool": _("This pool does not exist any more.")})
+    return pool
+
+
+def allocate(subnet, prefixlen: int | None = None, **save_kwargs):
+    """Give ``subnet`` (unsaved fields as wanted, ``inet`` empty) the lowest free
+    aligned block of its pool and save it. Raises PoolExhausted when the pool is
+    full. Returns the subnet."""
+    from coin.resources.models import IPPool, SubnetOverlap
+
+    if subnet.ip_pool_id is None:
+        raise ValidationError({"ip_pool": _("Choose the pool to allocate the subnet from.")})
+    with transaction.atomic():
+        pool = _lock_pool(subnet.ip_pool_id)
+        size = check_prefixlen(pool, prefixlen)
+        for _attempt in range(MAX_ATTEMPTS):
+            search = search_pool(pool, size)
+            if search.block is None and pool.allocation_hint:
+                search = search_pool(pool, size, use_hint=False)  # a stale hint must not lose space
+            if search.block is None:
+                raise PoolExhausted(pool, size)
+            subnet.inet = network_from_range(pool.inet.version, search.block, size)
+            try:
+                subnet.store(check_overlap=False, **save_kwargs)
+            except SubnetOverlap:
+                # Someone wrote there without the pool lock; their row is visible now.
+                subnet.inet = None
+                continue
+            except BaseException:
+                subnet.inet = None
+                raise
+            hint = make_key(pool.inet.version, search.lowest_free)
+            IPPool.objects.filter(pk=pool.pk).update(allocation_hint=hint)
+            pool.allocation_hint = hint
+            return subnet
+    raise ValidationError(
+        _("Could not allocate in the pool “%(pool)s”: it changed too often meanwhile. Try again."),
+        code="allocation_contention",
+        params={"pool": pool.name},
+    )
+
+
+def allocate_subnet(pool, configuration=None, prefixlen: int | None = None, **fields):
+    """Create a subnet in ``pool`` on the lowest free aligned block."""
+    from coin.resources.models import IPSubnet
+
+    subnet = IPSubnet(ip_pool=pool, configuration=configuration, **fields)
+    return allocate(subnet, prefixlen)
+
+
+def allocate_offer_subnets(subscription) -> list:
+    """One subnet in each pool attached to the subscription's offer (in the pools'
+    order), attached to the subscription's configuration. Called when a
+    subscription is created."""
+    from coin.configuration.models import Configuration
+    from coin.resources.models import OfferIPPool
+
+    links = list(OfferIPPool.objects.filter(offer_id=subscription.offer_id).select_related("pool", "offer"))
+    if not links:
+        return []
+    try:
+        configuration = subscription.configuration
+    except ObjectDoesNotExist:
+        configuration = Configuration.objects.non_polymorphic().filter(offersubscription=subscription).first()
+    if configuration is None:
+        raise ValidationError(
+            _(
+                "The offer “%(offer)s” hands out IP subnets (pools: %(pools)s) but its subscriptions get "
+                "no configuration to attach them to (its configuration type is empty or its app is not "
+                "installed). Choose an installed configuration type for the offer, or remove its pools."
+            ),
+            code="no_configuration",
+            params={"offer": links[0].offer.name, "pools": ", ".join(link.pool.name for link in links)},
+        )
+    with transaction.atomic():
+        return [allocate_subnet(link.pool, configuration=configuration) for link in links]

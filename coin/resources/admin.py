@@ -1,0 +1,387 @@
+"""Admin of pools, subnets, name servers, PTR records and the assignment history,
+plus the pools inline of the offer admin."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from coin.offers.models import Offer
+from coin.resources.allocation import check_prefixlen, free_blocks, pool_usage, pool_usages
+from coin.resources.ip import address_key, end_key, max_prefixlen, parse_address, parse_network, start_key
+from coin.resources.models import (
+    IPPool,
+    IPSubnet,
+    IPSubnetAssignment,
+    NameServer,
+    OfferIPPool,
+    ReverseDNSEntry,
+)
+
+
+def address_search(queryset, term: str, containing_only: bool = False):
+    """Rows of ``queryset`` (with key columns) matching an address or network typed
+    in the search box: those containing the address, or overlapping the network
+    (inside it or containing it). None when the term is not an address."""
+    term = term.strip()
+    try:
+        network = parse_network(term) if "/" in term else None
+        address = None if network else parse_address(term)
+    except ValidationError:
+        return None
+    if address is not None:
+        key = address_key(address)
+        return queryset.filter(range_start__lte=key, range_end__gte=key)
+    inside = Q(range_start__gte=start_key(network), range_start__lte=end_key(network))
+    containing = Q(range_start__lte=start_key(network), range_end__gte=end_key(network))
+    return queryset.filter(containing if containing_only else inside | containing)
+
+
+class AddressSearchMixin:
+    """Search boxes accept an address (rows containing it) or a network (rows
+    inside or around it) besides the usual text search."""
+
+    search_help_text = _("Text, an address (e.g. 192.0.2.7) or a network (e.g. 2001:db8:1::/48).")
+
+    def get_search_results(self, request, queryset, search_term):
+        found = address_search(queryset, search_term) if search_term else None
+        if found is not None:
+            return found, False
+        return super().get_search_results(request, queryset, search_term)
+
+
+# --- Pools ----------------------------------------------------------------------------
+
+
+def usage_text(pool: IPPool, usage) -> str:
+    """IPv4 usage in addresses; IPv6 in blocks of the default size (counting
+    the 2**96 addresses of a /32 says nothing to anyone)."""
+    if pool.inet.version == 4:
+        return gettext("%(subnets)d subnet(s): %(used)s of %(total)s addresses (%(percent).1f %%)") % {
+            "subnets": usage.subnets,
+            "used": f"{usage.used_addresses:,}",
+            "total": f"{usage.total_addresses:,}",
+            "percent": usage.percent,
+        }
+    return gettext("%(subnets)d subnet(s): %(used)s of %(total)s /%(size)d blocks (%(percent).1f %%)") % {
+        "subnets": usage.subnets,
+        "used": f"{usage.used_addresses / usage.block_addresses:,.0f}",
+        "total": f"{usage.total_addresses // usage.block_addresses:,}",
+        "size": usage.block_prefixlen,
+        "percent": usage.percent,
+    }
+
+
+@admin.register(IPPool)
+class IPPoolAdmin(AddressSearchMixin, admin.ModelAdmin):
+    list_display = ["name", "network", "default_size", "usage", "free_space", "available_link"]
+    search_fields = ["name", "description"]
+    fields = ["name", "inet", "default_subnetsize", "description", "usage", "free_space", "available_link"]
+    readonly_fields = ["usage", "free_space", "available_link"]
+
+    def get_changelist_instance(self, request):
+        """Usage of every pool of the page from one query (not one per row)."""
+        changelist = super().get_changelist_instance(request)
+        usages = pool_usages(changelist.result_list)
+        for pool in changelist.result_list:
+            pool.usage_cache = usages[pool.pk]
+        return changelist
+
+    def _usage(self, pool: IPPool):
+        if getattr(pool, "usage_cache", None) is None:
+            pool.usage_cache = pool_usage(pool)
+        return pool.usage_cache
+
+    @admin.display(description=_("network"), ordering="range_start")
+    def network(self, pool: IPPool) -> str:
+        return str(pool.inet)
+
+    @admin.display(description=_("default size"), ordering="default_subnetsize")
+    def default_size(self, pool: IPPool) -> str:
+        return f"/{pool.default_subnetsize}"
+
+    @admin.display(description=_("allocated"))
+    def usage(self, pool: IPPool) -> str:
+        if pool.pk is None:
+            return "—"
+        return usage_text(pool, self._usage(pool))
+
+    @admin.display(description=_("free space"))
+    def free_space(self, pool: IPPool) -> str:
+        if pool.pk is None:
+            return "—"
+        usage = self._usage(pool)
+        return gettext("%(blocks)s free /%(size)d block(s)") % {
+            "blocks": f"{usage.free_blocks:,}",
+            "size": usage.block_prefixlen,
+        }
+
+    @admin.display(description=_("available blocks"))
+    def available_link(self, pool: IPPool) -> str:
+        if pool.pk is None:
+            return "—"
+        url = reverse("admin:resources_ippool_available", args=[pool.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("list"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/available/",
+                self.admin_site.admin_view(self.available_blocks_view),
+                name="resources_ippool_available",
+            ),
+            *super().get_urls(),
+        ]
+
+    def available_blocks_view(self, request, object_id):
+        pool = get_object_or_404(IPPool, pk=object_id)
+        if not self.has_view_or_change_permission(request, pool):
+            raise PermissionDenied
+        size, error = pool.default_subnetsize, None
+        if request.GET.get("size"):
+            try:
+                size = check_prefixlen(pool, int(request.GET["size"].lstrip("/")))
+            except ValueError:
+                error = gettext("Choose a prefix length.")
+            except ValidationError as problem:
+                error = " ".join(problem.messages)
+        blocks = free_blocks(pool, size, limit=settings.IP_POOL_AVAILABLE_BLOCKS_SHOWN)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": pool,
+            "pool": pool,
+            "size": size,
+            "sizes": range(pool.inet.prefixlen, max_prefixlen(pool.inet.version) + 1),
+            "blocks": blocks,
+            "limit": settings.IP_POOL_AVAILABLE_BLOCKS_SHOWN,
+            "usage": usage_text(pool, pool_usage(pool)),
+            "error": error,
+            "title": gettext("Available blocks in %(pool)s") % {"pool": pool},
+            "add_url": reverse("admin:resources_ipsubnet_add") + f"?ip_pool={pool.pk}",
+        }
+        return TemplateResponse(request, "admin/resources/ippool/available_blocks.html", context)
+
+
+# --- Subnets ----------------------------------------------------------------------------
+
+
+class IPSubnetAdminForm(forms.ModelForm):
+    allocate_prefixlen = forms.IntegerField(
+        label=_("Size to allocate"),
+        required=False,
+        min_value=0,
+        max_value=128,
+        help_text=_("When the network is left empty: prefix length of the block (default: the pool's)."),
+    )
+
+    class Meta:
+        model = IPSubnet
+        fields = [
+            "inet",
+            "ip_pool",
+            "allocate_prefixlen",
+            "configuration",
+            "delegate_reverse_dns",
+            "name_server",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.requested_prefixlen = cleaned.get("allocate_prefixlen")
+        configuration = cleaned.get("configuration")
+        member_id = configuration.offersubscription.member_id if configuration else None
+        servers = cleaned.get("name_server") or []
+        foreign = [server for server in servers if server.owner_id not in (None, member_id)]
+        if foreign:
+            self.add_error(
+                "name_server",
+                gettext("%(servers)s belong(s) to another member than the subnet's holder.")
+                % {"servers": ", ".join(server.name for server in foreign)},
+            )
+        if cleaned.get("delegate_reverse_dns") and not servers:
+            self.add_error("name_server", gettext("Choose the name servers to delegate the reverse zone to."))
+        return cleaned
+
+
+class ReverseDNSEntryInline(admin.TabularInline):
+    model = ReverseDNSEntry
+    fields = ["ip", "name"]
+    extra = 0
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = _("assigned")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("assigned to a subscription")), ("no", _("unassigned"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(configuration__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(configuration__isnull=True)
+        return queryset
+
+
+class VersionFilter(admin.SimpleListFilter):
+    title = _("IP version")
+    parameter_name = "version"
+
+    def lookups(self, request, model_admin):
+        return [("4", "IPv4"), ("6", "IPv6")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("4", "6"):
+            return queryset.filter(range_start__startswith=self.value())
+        return queryset
+
+
+@admin.register(IPSubnet)
+class IPSubnetAdmin(AddressSearchMixin, admin.ModelAdmin):
+    form = IPSubnetAdminForm
+    list_display = ["network", "ip_pool", "configuration", "member", "delegate_reverse_dns"]
+    list_filter = [VersionFilter, AssignedFilter, "ip_pool", "delegate_reverse_dns"]
+    list_select_related = [
+        "ip_pool",
+        "configuration__offersubscription__member",
+        "configuration__offersubscription__offer",
+    ]
+    search_fields = [
+        "configuration__offersubscription__member__username",
+        "configuration__offersubscription__member__last_name",
+        "configuration__offersubscription__member__organization_name",
+        "configuration__comment",
+        "ip_pool__name",
+    ]
+    autocomplete_fields = ["configuration", "name_server"]
+    inlines = [ReverseDNSEntryInline]
+
+    @admin.display(description=_("network"), ordering="range_start")
+    def network(self, subnet: IPSubnet) -> str:
+        return str(subnet.inet)
+
+    @admin.display(description=_("member"))
+    def member(self, subnet: IPSubnet) -> str:
+        member = subnet.member()
+        return str(member) if member else "—"
+
+
+# --- Reverse DNS ----------------------------------------------------------------------------
+
+
+@admin.register(NameServer)
+class NameServerAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "comment"]
+    list_select_related = ["owner"]
+    list_filter = [("owner", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "owner__username", "owner__last_name", "owner__organization_name"]
+    autocomplete_fields = ["owner"]
+
+
+@admin.register(ReverseDNSEntry)
+class ReverseDNSEntryAdmin(admin.ModelAdmin):
+    list_display = ["ip", "name", "subnet", "holder", "updated_at"]
+    search_fields = ["ip", "name", "subnet__configuration__offersubscription__member__username"]
+    search_help_text = _("Address, host name or member.")
+    autocomplete_fields = ["subnet"]
+    list_select_related = ["subnet__configuration__offersubscription__member"]
+    date_hierarchy = "updated_at"
+
+    @admin.display(description=_("member"))
+    def holder(self, entry: ReverseDNSEntry) -> str:
+        member = entry.subnet.member()
+        return str(member) if member else "—"
+
+
+# --- History ----------------------------------------------------------------------------------
+
+
+class OngoingFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "ongoing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("ongoing")), ("no", _("ended"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(end__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(end__isnull=False)
+        return queryset
+
+
+@admin.register(IPSubnetAssignment)
+class IPSubnetAssignmentAdmin(AddressSearchMixin, admin.ModelAdmin):
+    """Read only: the history is written by Coin and purged by purge_ip_history."""
+
+    list_display = [
+        "network",
+        "subscription_reference",
+        "member_username",
+        "configuration_description",
+        "start",
+        "end",
+    ]
+    list_filter = [OngoingFilter, "start"]
+    search_fields = ["subscription_reference", "member_username", "configuration_description"]
+    date_hierarchy = "start"
+    fields = [
+        "inet", "subnet", "subscription", "subscription_reference", "configuration",
+        "configuration_description", "member_username", "start", "end",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description=_("network"), ordering="range_start")
+    def network(self, assignment: IPSubnetAssignment) -> str:
+        return str(assignment.inet)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --- Pools of an offer, on the offer's admin page ----------------------------------------------
+
+
+class OfferIPPoolInline(admin.TabularInline):
+    model = OfferIPPool
+    fields = ["pool", "order"]
+    extra = 0
+    verbose_name = _("IP pool")
+    verbose_name_plural = _("IP pools: each new subscription gets a subnet in each of them")
+
+
+def add_offer_pools_inline(site: admin.AdminSite = admin.site) -> None:
+    """Show the offer's pools on the offer's admin page, without the offers app
+    knowing about resources: re-register the offer admin as a subclass that has
+    one more inline (whatever admin class is registered for Offer)."""
+    try:
+        offer_admin = site.get_model_admin(Offer)
+    except admin.sites.NotRegistered:
+        return
+    base = type(offer_admin)
+    if OfferIPPoolInline in base.inlines:
+        return
+    extended = type(
+        base.__name__, (base,), {"inlines": [*base.inlines, OfferIPPoolInline], "__module__": __name__}
+    )
+    site.unregister(Offer)
+    site.register(Offer, extended)
+
+
+add_offer_pools_inline()

@@ -1,0 +1,74 @@
+"""Calling ``Configuration.subnet_event()`` once per change, after commit.
+
+Why after commit: the event may push the configuration to the network (through a
+provisioning job, a CoA packet…); before commit the change could still roll back,
+and the backend would then hold subnets that the database does not.
+
+Why once: saving a subscription with three subnets, or deleting ten subnets of one
+configuration from the admin, is one change for the backend. All the subnet
+changes of one transaction are coalesced into one call per configuration.
+
+How: each change registers an ``on_commit`` callback carrying its configuration
+id and the *batch* of the current transaction. Callbacks of savepoints that roll
+back are dropped by Django, so only surviving changes fire; the first callback of
+a configuration to run calls the event and marks it done in the batch, the others
+of the same batch return at once.
+"""
+
+import logging
+
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+logger = logging.getLogger(__name__)
+
+_BATCH_ATTRIBUTE = "_coin_subnet_event_batch"
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.started = False
+        self.fired: set[int] = set()
+
+
+def _current_batch(using: str) -> _Batch:
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        return _Batch()  # autocommit: the callback runs at once
+    batch = getattr(connection, _BATCH_ATTRIBUTE, None)
+    if batch is None or batch.started:
+        batch = _Batch()
+        setattr(connection, _BATCH_ATTRIBUTE, batch)
+    return batch
+
+
+def subnets_changed(*configuration_ids: int | None, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Record that the subnets of these configurations changed in the current
+    transaction (None entries are ignored)."""
+    ids = {pk for pk in configuration_ids if pk is not None}
+    if not ids:
+        return
+    batch = _current_batch(using)
+    for pk in sorted(ids):
+        transaction.on_commit(_callback(batch, pk, using), using=using, robust=True)
+
+
+def _callback(batch: "_Batch", configuration_id: int, using: str):
+    # A real function, not a partial: Django logs failures with its __qualname__.
+    def fire_subnet_event() -> None:
+        _fire(batch, configuration_id, using)
+
+    return fire_subnet_event
+
+
+def _fire(batch: _Batch, configuration_id: int, using: str) -> None:
+    batch.started = True
+    if configuration_id in batch.fired:
+        return
+    batch.fired.add(configuration_id)
+    from coin.configuration.models import Configuration
+
+    configuration = Configuration.objects.using(using).filter(pk=configuration_id).first()
+    if configuration is None:  # deleted in the same transaction
+        return
+    with transaction.atomic(using=using):
+        configuration.subnet_event()

@@ -1,0 +1,127 @@
+"""Fixtures of the IP resources tests.
+
+Tests marked postgres_only check what only PostgreSQL guarantees (cidr columns,
+exclusion constraints, row locks under real concurrency): on SQLite they are
+deselected, as scripts/test.sh does with ``-m "not postgres_only"``.
+"""
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    selected, deselected = [], []
+    for item in items:
+        here = HERE in Path(item.path).parents
+        (deselected if here and item.get_closest_marker("postgres_only") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are checked in English, the source language, whatever translations
+    are compiled (the portal is French by default)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def make_pool(db):
+    from coin.resources.models import IPPool
+
+    def make(inet: str, size: int, name: str | None = None, **fields) -> IPPool:
+        pool = IPPool(name=name or f"pool {inet}", inet=inet, default_subnetsize=size, **fields)
+        pool.full_clean()
+        pool.save()
+        return pool
+
+    return make
+
+
+@pytest.fixture
+def pool_v4(make_pool):
+    return make_pool("192.0.2.0/24", 32, name="IPv4 subscribers")
+
+
+@pytest.fixture
+def pool_v6(make_pool):
+    return make_pool("2001:db8::/32", 56, name="IPv6 subscribers")
+
+
+@pytest.fixture
+def make_offer(db):
+    from coin.offers.models import Offer
+
+    counter = {"n": 0}
+
+    def make(configuration_type: str = "simple_dsl.SimpleDSL", pools=(), **fields) -> Offer:
+        from coin.resources.models import OfferIPPool
+
+        counter["n"] += 1
+        offer = Offer.objects.create(
+            name=fields.pop("name", f"Offer {counter['n']}"),
+            reference=fields.pop("reference", f"OFF{counter['n']}"),
+            configuration_type=configuration_type,
+            **fields,
+        )
+        for order, pool in enumerate(pools):
+            OfferIPPool.objects.create(offer=offer, pool=pool, order=order)
+        return offer
+
+    return make
+
+
+@pytest.fixture
+def make_subscription(db, member):
+    from coin.offers.models import OfferSubscription
+
+    def make(offer, owner=None) -> OfferSubscription:
+        return OfferSubscription.objects.create(member=owner or member, offer=offer)
+
+    return make
+
+
+@pytest.fixture
+def configuration(make_offer, make_subscription):
+    """A SimpleDSL configuration of ``member`` (its offer has no pool)."""
+    return make_subscription(make_offer()).configuration
+
+
+@pytest.fixture
+def other_configuration(make_offer, make_subscription, other_member):
+    return make_subscription(make_offer(), owner=other_member).configuration
+
+
+@pytest.fixture
+def subnet_events(monkeypatch):
+    """Records the pk of each configuration whose subnet_event() is called."""
+    from coin.configuration.models import Configuration
+
+    calls: list[int] = []
+    original = Configuration.subnet_event
+
+    def spy(self):
+        calls.append(self.pk)
+        original(self)
+
+    monkeypatch.setattr(Configuration, "subnet_event", spy)
+    return calls
+
+
+@pytest.fixture
+def zone_settings(settings):
+    settings.REVERSE_DNS_NAMESERVERS = ["ns1.isp.example", "ns2.isp.example"]
+    settings.REVERSE_DNS_SOA_RNAME = "hostmaster@isp.example"
+    return settings
