@@ -3,13 +3,13 @@ EXTENDING.md and enabled with EXTRA_INSTALLED_APPS, works without any change to
 Coin's code."""
 
 import pytest
+from coin_fiber.models import FiberLine
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from coin.configuration.models import configuration_models, configuration_type_choices
 from coin.offers.models import OfferSubscription
-from coin_fiber.models import FiberLine
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_subscription_admin_page_saves_the_inline_configuration(admin_client, me
         *[f.formset for f in response.context["inline_admin_formsets"]],
     ]:
         if hasattr(form, "management_form"):
-            for name, field in form.management_form.fields.items():
+            for name in form.management_form.fields:
                 data[f"{form.prefix}-{name}"] = form.management_form[name].value()
             for sub in form.forms:
                 for name in sub.fields:

@@ -168,3 +168,13 @@ def test_the_database_worker_runs_and_defers_retries(member, fiber_offer, invent
     job.refresh_from_db()
     assert job.state == State.DONE
     assert inventory.lines[str(line.pk)]["outlet"] == ""
+
+
+def test_an_identical_unstarted_job_is_not_recorded_twice(member, fiber_offer):
+    line = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+    line.save()  # nothing changed: the pending job already says it all
+    assert ProvisioningJob.objects.count() == 1
+    line.optical_outlet = "PTO-3"
+    line.save()
+    line.save()
+    assert [job.payload["outlet"] for job in ProvisioningJob.objects.order_by("id")] == ["", "PTO-3"]

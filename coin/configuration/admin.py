@@ -51,6 +51,7 @@ class ConfigurationAdmin(PolymorphicParentModelAdmin):
     """Every configuration, whatever its app."""
 
     base_model = Configuration
+    ordering = ["-pk"]
     list_display = ["__str__", "polymorphic_ctype", "member_name", "comment"]
     list_filter = [PolymorphicChildModelFilter]
     search_fields = [

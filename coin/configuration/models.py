@@ -60,9 +60,12 @@ class Configuration(PolymorphicModel):
             return None
 
     def subnet_event(self) -> None:
-        """Called after the subnets attached to this configuration changed (added,
-        removed or modified). The default pushes the configuration again."""
-        self.provision()
+        """Called once after a transaction that changed the subnets attached to this
+        configuration (added, removed or modified) commits.
+
+        Coin has already recorded an "update" provisioning job in that transaction,
+        so the new subnets reach the network without this method; override it for
+        anything more (e.g. disconnecting a session so it comes back with them)."""
 
     def provision(self, action: str = "update") -> None:
         """Record, in the current transaction, that the network must be told."""

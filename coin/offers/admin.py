@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coin.configuration.models import configuration_type_choices
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
-from coin.offers.subscriptions import accept_request, refuse_request
+from coin.offers.subscriptions import accept_request, check_subscription_can_start, refuse_request
 
 
 class OfferForm(forms.ModelForm):
@@ -57,8 +57,25 @@ class RunningFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OfferSubscriptionForm(forms.ModelForm):
+    class Meta:
+        model = OfferSubscription
+        fields = ["member", "offer", "subscription_date", "resign_date", "commitment", "comments"]
+
+    def clean(self):
+        cleaned = super().clean()
+        offer = cleaned.get("offer")
+        if self.instance.pk is None and offer is not None:
+            try:
+                check_subscription_can_start(offer)
+            except ValidationError as error:
+                self.add_error("offer", error)
+        return cleaned
+
+
 @admin.register(OfferSubscription)
 class OfferSubscriptionAdmin(admin.ModelAdmin):
+    form = OfferSubscriptionForm
     list_display = ["reference", "member", "offer", "subscription_date", "resign_date", "commitment"]
     list_filter = [RunningFilter, "offer", "subscription_date"]
     search_fields = [

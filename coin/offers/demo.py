@@ -33,7 +33,9 @@ def load(stdout) -> None:
     requester = Member.objects.filter(username="spetit").first()
     if requester:
         SubscriptionRequest.objects.create(
-            member=requester, offer=dsl, comment="Ligne au 3 rue Haute, numéro 04 00 00 00 00",
+            member=requester,
+            offer=dsl,
+            comment="Ligne au 3 rue Haute, numéro 04 00 00 00 00",
             created_at=timezone.now() - datetime.timedelta(days=2),
         )
     stdout.write(f"Offers: {Offer.objects.count()}, subscriptions: {OfferSubscription.objects.count()}")

@@ -25,6 +25,15 @@ def on_subscription_created(subscription: OfferSubscription) -> None:
         allocate_offer_subnets(subscription)
 
 
+def check_subscription_can_start(offer: Offer) -> None:
+    """Raise, with a clear message, what would stop a new subscription to the offer
+    (e.g. a full IP pool): forms call it before saving."""
+    if apps.is_installed("coin.resources"):
+        from coin.resources.allocation import check_offer_allocatable
+
+        check_offer_allocatable(offer)
+
+
 def request_subscription(member, offer: Offer, comment: str = "") -> SubscriptionRequest:
     if not offer.requestable:
         raise ValidationError({"offer": _("This offer cannot be requested from the portal.")})

@@ -41,20 +41,39 @@ def schedule(configuration, action: str = "update") -> list[ProvisioningJob]:
     backend) and have the worker run them once the transaction commits."""
     jobs = []
     for path in type(configuration).provisioners:
-        provisioner = import_string(path)()
+        payload = import_string(path)().snapshot(configuration, action)
+        if _same_as_last_unstarted(configuration, path, action, payload):
+            continue
         jobs.append(
             ProvisioningJob.objects.create(
                 subject=subject_of(configuration),
                 configuration=configuration,
                 provisioner=path,
                 action=action,
-                payload=provisioner.snapshot(configuration, action),
+                payload=payload,
             )
         )
     if jobs:
         subject = jobs[0].subject
         transaction.on_commit(lambda: enqueue(subject))
     return jobs
+
+
+def _same_as_last_unstarted(configuration, provisioner: str, action: str, payload: dict) -> bool:
+    """A job identical to the subject's last one that has not been tried yet adds
+    nothing (e.g. several subnets of one configuration changed in one transaction)."""
+    last = (
+        ProvisioningJob.objects.filter(subject=subject_of(configuration), provisioner=provisioner)
+        .order_by("-id")
+        .first()
+    )
+    return (
+        last is not None
+        and last.state == State.PENDING
+        and last.attempts == 0
+        and last.action == action
+        and last.payload == payload
+    )
 
 
 def enqueue(subject: str, run_after: datetime.datetime | None = None) -> None:

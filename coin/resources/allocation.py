@@ -371,6 +371,19 @@ def allocate_offer_subnets(subscription) -> list:
     except ObjectDoesNotExist:
         configuration = Configuration.objects.non_polymorphic().filter(offersubscription=subscription).first()
     if configuration is None:
+        check_offer_allocatable(links[0].offer)
+    with transaction.atomic():
+        return [allocate_subnet(link.pool, configuration=configuration) for link in links]
+
+
+def check_offer_allocatable(offer) -> None:
+    """Raise the error that creating a subscription to ``offer`` now would raise
+    (a full pool, pools without a configuration type): forms call it first."""
+    from coin.configuration.models import configuration_model
+    from coin.resources.models import OfferIPPool
+
+    links = list(OfferIPPool.objects.filter(offer=offer).select_related("pool"))
+    if links and configuration_model(offer.configuration_type) is None:
         raise ValidationError(
             _(
                 "The offer “%(offer)s” hands out IP subnets (pools: %(pools)s) but its subscriptions get "
@@ -378,7 +391,7 @@ def allocate_offer_subnets(subscription) -> list:
                 "installed). Choose an installed configuration type for the offer, or remove its pools."
             ),
             code="no_configuration",
-            params={"offer": links[0].offer.name, "pools": ", ".join(link.pool.name for link in links)},
+            params={"offer": offer.name, "pools": ", ".join(link.pool.name for link in links)},
         )
-    with transaction.atomic():
-        return [allocate_subnet(link.pool, configuration=configuration) for link in links]
+    for link in links:
+        check_allocatable(link.pool)

@@ -8,6 +8,11 @@ Why once: saving a subscription with three subnets, or deleting ten subnets of o
 configuration from the admin, is one change for the backend. All the subnet
 changes of one transaction are coalesced into one call per configuration.
 
+Why provisioning is recorded before commit: the "update" provisioning job of each
+changed configuration is written in the changing transaction itself, so a crash
+between the commit and the after-commit call can never lose the push to the
+network. ``subnet_event()`` is then for anything more an app wants to do.
+
 How: each change registers an ``on_commit`` callback carrying its configuration
 id and the *batch* of the current transaction. Callbacks of savepoints that roll
 back are dropped by Django, so only surviving changes fire; the first callback of
@@ -47,9 +52,17 @@ def subnets_changed(*configuration_ids: int | None, using: str = DEFAULT_DB_ALIA
     ids = {pk for pk in configuration_ids if pk is not None}
     if not ids:
         return
+    _record_provisioning(ids, using)
     batch = _current_batch(using)
     for pk in sorted(ids):
         transaction.on_commit(_callback(batch, pk, using), using=using, robust=True)
+
+
+def _record_provisioning(configuration_ids: set[int], using: str) -> None:
+    from coin.configuration.models import Configuration
+
+    for configuration in Configuration.objects.using(using).filter(pk__in=configuration_ids):
+        configuration.provision()
 
 
 def _callback(batch: "_Batch", configuration_id: int, using: str):

@@ -216,3 +216,20 @@ def test_changelists_cost_a_bounded_number_of_queries(
         NameServer.objects.create(name="ns.example.org", owner=owner)
     with django_assert_max_num_queries(15):
         assert admin_client.get(url).status_code == 200
+
+
+def test_a_full_pool_is_a_form_error_when_adding_a_subscription(admin_client, member, make_offer):
+    from coin.offers.models import OfferSubscription
+    from coin.resources.models import IPPool, IPSubnet
+
+    pool = IPPool.objects.create(name="Tiny", inet="203.0.113.0/31", default_subnetsize=32)
+    offer = make_offer("simple_dsl.SimpleDSL", pools=[pool])
+    IPSubnet.objects.create(ip_pool=pool, inet="203.0.113.0/32")
+    IPSubnet.objects.create(ip_pool=pool, inet="203.0.113.1/32")
+    response = admin_client.post(
+        "/admin/offers/offersubscription/add/",
+        {"member": member.pk, "offer": offer.pk, "subscription_date": "2026-01-01", "commitment": 0},
+    )
+    assert response.status_code == 200
+    assert "Tiny" in str(response.context["adminform"].form.errors["offer"])
+    assert not OfferSubscription.objects.exists()

@@ -140,16 +140,18 @@ def test_a_failing_event_does_not_break_the_change(
     assert "backend down" in caplog.text
 
 
-def test_the_event_pushes_the_configuration_with_its_subnets(
+def test_subnet_changes_record_the_push_in_their_own_transaction(
     pool_v4, pool_v6, make_offer, make_subscription, django_capture_on_commit_callbacks
 ):
-    """coin_fiber's provisioner snapshots configuration.ip_subnet: the job recorded
-    by the event (after commit) lists the subnets allocated with the subscription."""
+    """coin_fiber's provisioner snapshots configuration.ip_subnet. The jobs are
+    written before the commit (no after-commit callback runs here), so a crash
+    right after the commit cannot lose them; the last one lists both subnets."""
     from coin.provisioning.models import ProvisioningJob
 
     offer = make_offer("coin_fiber.FiberLine", pools=[pool_v4, pool_v6])
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):
         subscription = make_subscription(offer)
-    jobs = ProvisioningJob.objects.filter(configuration=subscription.configuration).order_by("id")
-    # The configuration's creation (no subnet yet), then one event for both subnets.
-    assert [job.payload["subnets"] for job in jobs] == [[], ["192.0.2.0/32", "2001:db8::/56"]]
+    jobs = list(ProvisioningJob.objects.filter(configuration=subscription.configuration).order_by("id"))
+    assert jobs[0].payload["subnets"] == []  # the configuration's creation
+    assert jobs[-1].payload["subnets"] == ["192.0.2.0/32", "2001:db8::/56"]
+    assert all(job.state == ProvisioningJob.State.PENDING for job in jobs)
