@@ -31,7 +31,7 @@ from coin.billing.tests.documents_support import line, make_invoice
 full_isp = documents_support.full_isp
 private_root = documents_support.private_root
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DUE = datetime.date(2026, 2, 1)
 DAY = datetime.timedelta(days=1)
@@ -184,7 +184,7 @@ def test_a_partly_paid_invoice_is_reminded_of_what_is_left(unpaid, member):
     assert message.to == [member.email]
     assert unpaid.number in message.subject
     body = " ".join(message.body.split())
-    assert "17,50 €" in body
+    assert "17.50 €" in body
     assert "7 days ago" in body
     assert f"{unpaid.number} camille" in body
     assert "FR7630006000011234567890189" in body

@@ -27,7 +27,7 @@ from tests.inventory import InventoryServer
 full_isp = documents_support.full_isp
 private_root = documents_support.private_root
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DUE = datetime.date(2026, 2, 1)
 DAY = datetime.timedelta(days=1)
@@ -121,7 +121,7 @@ def test_suspends_after_the_grace_period_with_a_provisioning_job(
     assert message.to == [member.email]
     assert "suspended" in message.subject
     body = " ".join(message.body.split())
-    assert unpaid.number in body and "30,00 €" in body
+    assert unpaid.number in body and "30.00 €" in body
     assert fiber.reference in body
     assert "FR7630006000011234567890189" in body
     assert suspension.is_suspended(fiber)
