@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
@@ -423,11 +424,14 @@ def render_report(report: dict) -> str:
 
     parts = [
         format_html(
-            "<p>{} credit(s), {} imported ({} matched), total {} €.</p>",
-            report.get("credits", 0),
-            report.get("imported", 0),
-            report.get("matched", 0),
-            report.get("total", "0"),
+            "<p>{}</p>",
+            gettext("%(credits)s credit(s), %(imported)s imported (%(matched)s matched), total %(total)s €.")
+            % {
+                "credits": report.get("credits", 0),
+                "imported": report.get("imported", 0),
+                "matched": report.get("matched", 0),
+                "total": report.get("total", "0"),
+            },
         )
     ]
     for title, key, keys in [

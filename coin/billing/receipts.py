@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from coin.billing import documents
@@ -54,8 +55,8 @@ def create_fee_receipt(fee: MembershipFee, receipt_date: datetime.date | None = 
     if fee.amount <= 0:
         raise ValidationError(_("A free membership fee gets no receipt."))
     label = _("Membership fee from %(start)s to %(end)s") % {
-        "start": fee.start_date.isoformat(),
-        "end": fee.end_date.isoformat(),
+        "start": date_format(fee.start_date, "SHORT_DATE_FORMAT"),
+        "end": date_format(fee.end_date, "SHORT_DATE_FORMAT"),
     }
     return issue_receipt(
         member=fee.member,

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -64,18 +65,18 @@ def usage_text(pool: IPPool, usage) -> str:
     """IPv4 usage in addresses; IPv6 in blocks of the default size (counting
     the 2**96 addresses of a /32 says nothing to anyone)."""
     if pool.inet.version == 4:
-        return gettext("%(subnets)d subnet(s): %(used)s of %(total)s addresses (%(percent).1f %%)") % {
+        return gettext("%(subnets)d subnet(s): %(used)s of %(total)s addresses (%(percent)s %%)") % {
             "subnets": usage.subnets,
-            "used": f"{usage.used_addresses:,}",
-            "total": f"{usage.total_addresses:,}",
-            "percent": usage.percent,
+            "used": number_format(usage.used_addresses, force_grouping=True),
+            "total": number_format(usage.total_addresses, force_grouping=True),
+            "percent": number_format(round(usage.percent, 1), decimal_pos=1),
         }
-    return gettext("%(subnets)d subnet(s): %(used)s of %(total)s /%(size)d blocks (%(percent).1f %%)") % {
+    return gettext("%(subnets)d subnet(s): %(used)s of %(total)s /%(size)d blocks (%(percent)s %%)") % {
         "subnets": usage.subnets,
-        "used": f"{usage.used_addresses / usage.block_addresses:,.0f}",
-        "total": f"{usage.total_addresses // usage.block_addresses:,}",
+        "used": number_format(usage.used_addresses // usage.block_addresses, force_grouping=True),
+        "total": number_format(usage.total_addresses // usage.block_addresses, force_grouping=True),
         "size": usage.block_prefixlen,
-        "percent": usage.percent,
+        "percent": number_format(round(usage.percent, 1), decimal_pos=1),
     }
 
 
@@ -119,7 +120,7 @@ class IPPoolAdmin(AddressSearchMixin, admin.ModelAdmin):
             return "—"
         usage = self._usage(pool)
         return gettext("%(blocks)s free /%(size)d block(s)") % {
-            "blocks": f"{usage.free_blocks:,}",
+            "blocks": number_format(usage.free_blocks, force_grouping=True),
             "size": usage.block_prefixlen,
         }
 
@@ -203,7 +204,7 @@ class IPSubnetAdminForm(forms.ModelForm):
         if foreign:
             self.add_error(
                 "name_server",
-                gettext("%(servers)s belong(s) to another member than the subnet's holder.")
+                gettext("%(servers)s belong(s) to a member other than the subnet's holder.")
                 % {"servers": ", ".join(server.name for server in foreign)},
             )
         if cleaned.get("delegate_reverse_dns") and not servers:

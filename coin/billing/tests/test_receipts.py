@@ -23,7 +23,7 @@ def test_a_fee_gets_one_numbered_receipt(member):
         member,
         Decimal("20.00"),
     )
-    assert "2025-01-15" in receipt.label and "2026-01-14" in receipt.label
+    assert "01/15/2025" in receipt.label and "01/14/2026" in receipt.label  # the language's short dates
     assert create_fee_receipt(fee) == receipt  # once per fee
     assert balance(member) == 0  # a receipt is not a debt
 

@@ -62,7 +62,7 @@ def test_every_resources_admin_page_renders(admin_client, data, pool_v4):
 
 def test_pool_list_shows_usage_and_free_space(admin_client, data, pool_v4):
     content = admin_client.get(reverse("admin:resources_ippool_changelist")).content.decode()
-    assert "2 subnet(s): 2 of 256 addresses (0.8 %)" in content
+    assert "2 subnet(s): 2 of 256 addresses (0.8" in content
     assert "254 free /32 block(s)" in content
     assert "16,777,215 free /56 block(s)" in content
     assert "1 subnet(s): 1 of 16,777,216 /56 blocks (0.0 %)" in content
@@ -118,7 +118,7 @@ def test_admin_form_errors_name_the_field(admin_client, make_pool, configuration
         {"inet": "", "ip_pool": make_pool("10.0.0.0/24", 32).pk, "configuration": configuration.pk,
          "delegate_reverse_dns": "on", "name_server": [theirs.pk], **_empty_inline()},
     )  # fmt: skip
-    assert "another member" in response.context["adminform"].form.errors["name_server"][0]
+    assert "a member other than" in response.context["adminform"].form.errors["name_server"][0]
     response = admin_client.post(
         url, {"inet": "", "ip_pool": pool.pk, "delegate_reverse_dns": "on", **_empty_inline()}
     )
