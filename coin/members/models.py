@@ -61,6 +61,10 @@ class Member(AbstractUser):
         help_text=_("Untick for members who must not get fee reminders (honorary members…)."),
     )
 
+    email_confirmed_at = models.DateTimeField(
+        _("email confirmed at"), null=True, blank=True, help_text=_("When a sign-up's address was confirmed.")
+    )
+
     objects = MemberManager()
 
     class Meta:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -23,6 +24,11 @@ class SignupTokenGenerator(PasswordResetTokenGenerator):
     was never confirmed), and the other way round."""
 
     key_salt = "coin.members.views.SignupTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        # Confirming sets email_confirmed_at: the link then dies, so it cannot
+        # reactivate an account that an admin disabled afterwards.
+        return f"{super()._make_hash_value(user, timestamp)}{user.email_confirmed_at}"
 
 
 signup_token_generator = SignupTokenGenerator()
@@ -96,9 +102,10 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
     except (ValueError, TypeError, OverflowError, Member.DoesNotExist):
         member = None
     valid = member is not None and signup_token_generator.check_token(member, token)
-    if valid and not member.is_active:
+    if valid:
         member.is_active = True
-        member.save(update_fields=["is_active"])
+        member.email_confirmed_at = timezone.now()
+        member.save(update_fields=["is_active", "email_confirmed_at"])
     return render(
         request,
         "members/signup_confirm.html",

@@ -548,3 +548,16 @@ def test_admin_add_form_still_asks_a_person_for_a_name(admin_client):
     assert response.status_code == 200
     assert {"first_name", "last_name"} <= set(response.context["adminform"].form.errors)
     assert not Member.objects.filter(email="anon@example.org").exists()
+
+
+def test_a_used_confirmation_link_cannot_reactivate_a_disabled_account(client, registration):
+    client.post(reverse("members:signup"), SIGNUP)
+    path = confirmation_path(mail.outbox[0])
+    assert client.get(path).context["valid"] is True
+    member = Member.objects.get(email="sacha@example.org")
+    assert member.is_active and member.email_confirmed_at is not None
+    member.is_active = False  # an admin disables the account
+    member.save()
+    assert client.get(path).context["valid"] is False
+    member.refresh_from_db()
+    assert member.is_active is False
