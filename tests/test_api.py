@@ -71,3 +71,28 @@ def test_tokens_are_shown_in_full_only_once(admin_client, member):
     assert key in response.content.decode()  # the creation message
     listing = admin_client.get("/admin/authtoken/tokenproxy/").content.decode()
     assert key not in listing and key[:6] + "…" in listing
+
+
+def test_patch_validates_like_the_admin_and_leaves_refused_changes_unsaved(admin_client, member):
+    url = f"/api/members/{member.pk}/"
+    assert admin_client.patch(url, {"city": "Lyon"}, content_type="application/json").status_code == 200
+    member.refresh_from_db()
+    assert member.city == "Lyon"
+    response = admin_client.patch(url, {"last_name": ""}, content_type="application/json")
+    assert response.status_code == 400 and "last_name" in response.json()
+    member.refresh_from_db()
+    assert member.last_name == "Martin"
+
+
+def test_patching_a_subscription_resign_date_is_checked(admin_client, member):
+    offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
+    subscription = OfferSubscription.objects.create(
+        member=member, offer=offer, subscription_date="2026-03-01"
+    )
+    url = f"/api/subscriptions/{subscription.pk}/"
+    response = admin_client.patch(url, {"resign_date": "2026-01-01"}, content_type="application/json")
+    assert response.status_code == 400 and "resign_date" in response.json()
+    response = admin_client.patch(url, {"resign_date": "2026-09-01"}, content_type="application/json")
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert str(subscription.resign_date) == "2026-09-01"

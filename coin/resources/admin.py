@@ -24,6 +24,7 @@ from coin.resources.models import (
     NameServer,
     OfferIPPool,
     ReverseDNSEntry,
+    name_server_problems,
 )
 
 
@@ -197,18 +198,12 @@ class IPSubnetAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self.instance.requested_prefixlen = cleaned.get("allocate_prefixlen")
-        configuration = cleaned.get("configuration")
-        member_id = configuration.offersubscription.member_id if configuration else None
-        servers = cleaned.get("name_server") or []
-        foreign = [server for server in servers if server.owner_id not in (None, member_id)]
-        if foreign:
-            self.add_error(
-                "name_server",
-                gettext("%(servers)s belong(s) to a member other than the subnet's holder.")
-                % {"servers": ", ".join(server.name for server in foreign)},
-            )
-        if cleaned.get("delegate_reverse_dns") and not servers:
-            self.add_error("name_server", gettext("Choose the name servers to delegate the reverse zone to."))
+        for problem in name_server_problems(
+            cleaned.get("configuration"),
+            cleaned.get("name_server") or [],
+            cleaned.get("delegate_reverse_dns"),
+        ):
+            self.add_error("name_server", problem)
         return cleaned
 
 

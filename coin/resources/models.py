@@ -386,6 +386,23 @@ class IPSubnet(models.Model):
             raise
 
 
+def name_server_problems(configuration, servers, delegate_reverse_dns: bool) -> list[str]:
+    """What is wrong with the name servers chosen for a subnet held by
+    ``configuration`` (admin form and API): servers of another member, or a
+    delegation without servers."""
+    problems = []
+    member_id = configuration.offersubscription.member_id if configuration else None
+    foreign = [server for server in servers if server.owner_id not in (None, member_id)]
+    if foreign:
+        problems.append(
+            gettext("%(servers)s belong(s) to a member other than the subnet's holder.")
+            % {"servers": ", ".join(server.name for server in foreign)}
+        )
+    if delegate_reverse_dns and not servers:
+        problems.append(gettext("Choose the name servers to delegate the reverse zone to."))
+    return problems
+
+
 class OfferIPPool(models.Model):
     """A pool in which each new subscription to the offer gets a subnet."""
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from coin.api.validation import model_clean
 from coin.members.models import Member, MembershipFee
 
 
@@ -15,9 +16,7 @@ class MemberSerializer(serializers.ModelSerializer):
         extra_kwargs = {"username": {"required": False}}
 
     def validate(self, attrs):
-        instance = Member(**{**(self.instance.__dict__ if self.instance else {}), **attrs})
-        instance.clean()
-        return attrs
+        return model_clean(self, attrs)
 
 
 class MembershipFeeSerializer(serializers.ModelSerializer):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from coin.api.validation import model_clean
 from coin.configuration.models import configuration_model
 from coin.offers.models import Offer, OfferSubscription
 
@@ -34,8 +35,4 @@ class OfferSubscriptionSerializer(serializers.ModelSerializer):
         return configuration._meta.label if configuration else None
 
     def validate(self, attrs):
-        instance = OfferSubscription(**{**(self.instance.__dict__ if self.instance else {}), **attrs})
-        if self.instance:
-            instance.pk = self.instance.pk
-        instance.clean()
-        return attrs
+        return model_clean(self, attrs)
