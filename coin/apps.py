@@ -1,6 +1,17 @@
 """Coin's own app config and the mixins that optional apps use to plug in."""
 
+import importlib.util
+
 from django.apps import AppConfig
+
+
+def has_module(name: str) -> bool:
+    """Whether an app provides an optional module (``<app>.demo``, ``<app>.api.views``…).
+    Only a missing module answers False: one that fails to import raises."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent package does not exist
+        return False
 
 
 class CoinConfig(AppConfig):

@@ -7,13 +7,14 @@ from django.utils.module_loading import import_string
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from coin.apps import has_module
+
 router = DefaultRouter()
 for config in apps.get_app_configs():
-    try:
-        register = import_string(f"{config.name}.api.views.register")
-    except ImportError:
-        continue
-    register(router)
+    # An app without an api/views module has no endpoints; one that fails to import
+    # is a bug and must fail loudly, not make its endpoints vanish.
+    if has_module(f"{config.name}.api.views"):
+        import_string(f"{config.name}.api.views.register")(router)
 
 app_name = "api"
 urlpatterns = [

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from coin.apps import has_module
 from coin.members.models import Member
 
 
@@ -54,8 +55,5 @@ class Command(BaseCommand):
 
     def load_apps(self) -> None:
         for config in apps.get_app_configs():
-            try:
-                load = import_string(f"{config.name}.demo.load")
-            except ImportError:
-                continue
-            load(self.stdout)
+            if has_module(f"{config.name}.demo"):
+                import_string(f"{config.name}.demo.load")(self.stdout)
