@@ -39,7 +39,7 @@ def on_invoice_validated(invoice: Invoice) -> None:
         render_invoice_pdf_task.enqueue(invoice_id)
         send_new_invoice_email_task.enqueue(invoice_id)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 def on_credit_note_validated(credit_note: CreditNote) -> None:
@@ -47,7 +47,7 @@ def on_credit_note_validated(credit_note: CreditNote) -> None:
     from coin.billing.tasks import render_credit_note_pdf_task
 
     credit_note_id = credit_note.pk
-    transaction.on_commit(lambda: render_credit_note_pdf_task.enqueue(credit_note_id))
+    transaction.on_commit(lambda: render_credit_note_pdf_task.enqueue(credit_note_id), robust=True)
 
 
 def on_receipt_issued(receipt: Receipt) -> None:
@@ -55,7 +55,7 @@ def on_receipt_issued(receipt: Receipt) -> None:
     from coin.billing.tasks import render_receipt_pdf_task
 
     receipt_id = receipt.pk
-    transaction.on_commit(lambda: render_receipt_pdf_task.enqueue(receipt_id))
+    transaction.on_commit(lambda: render_receipt_pdf_task.enqueue(receipt_id), robust=True)
 
 
 def billing_page_url() -> str:

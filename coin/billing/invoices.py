@@ -11,15 +11,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Sum, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coin.billing import documents, payments, suspension
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, PaymentAllocation
 from coin.billing.money import line_total, round_money
-from coin.billing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
+from coin.billing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number, next_numbers
 from coin.members.models import Member
 
 
@@ -69,21 +70,50 @@ def _check_date(invoice_date: datetime.date, today: datetime.date) -> None:
         )
 
 
+def lines_total(lines: list[Line]) -> Decimal:
+    """What an invoice of these lines asks: the sum of the lines, each rounded."""
+    return sum((line.total for line in lines), Decimal("0"))
+
+
 def issue_invoice(member: Member, lines: list[Line], invoice_date: datetime.date | None = None) -> Invoice:
     """Create an invoice with its lines and validate it, all in one transaction.
 
     The lines go in first and the number is taken last: a failure on a line (such as a
     period billed meanwhile by another run) rolls everything back without a gap.
     """
-    if not lines:
-        raise ValidationError(_("An invoice needs at least one line."))
     invoice_date = invoice_date or timezone.localdate()
-    _check_date(invoice_date, timezone.localdate())
     with transaction.atomic():
-        invoice = Invoice.objects.create(member=member, date=invoice_date)
-        InvoiceDetail.objects.bulk_create([line.detail(invoice) for line in lines])
-        _number(invoice, sum((line.total for line in lines), Decimal("0")))
+        [invoice] = insert_drafts([(member, lines)], invoice_date)
+        number_drafts([(invoice, lines_total(lines))])
     return invoice
+
+
+def insert_drafts(bills: list[tuple[Member, list[Line]]], invoice_date: datetime.date) -> list[Invoice]:
+    """Store one draft invoice with its lines per (member, lines), in two INSERTs
+    whatever the number of bills; number_drafts() validates them.
+
+    The first half of issuing: call it inside the transaction that numbers the drafts,
+    so that a line refused by a constraint (a period billed meanwhile) rolls its draft
+    back before any number is taken. Returns the drafts in the order of ``bills``.
+    """
+    if any(not lines for _member, lines in bills):
+        raise ValidationError(_("An invoice needs at least one line."))
+    if any(lines_total(lines) < 0 for _member, lines in bills):
+        raise ValidationError(_("An invoice cannot be negative: issue a credit note instead."))
+    _check_date(invoice_date, timezone.localdate())
+    invoices = [Invoice(member=member, date=invoice_date) for member, _lines in bills]
+    if connection.features.can_return_rows_from_bulk_insert:
+        Invoice.objects.bulk_create(invoices)
+    else:  # SQLite before 3.35 cannot give the new ids back from a bulk INSERT
+        for invoice in invoices:
+            invoice.save(force_insert=True)
+    details = [
+        line.detail(invoice)
+        for invoice, (_member, lines) in zip(invoices, bills, strict=True)
+        for line in lines
+    ]
+    InvoiceDetail.objects.bulk_create(details)
+    return invoices
 
 
 def validate_invoice(invoice: Invoice) -> Invoice:
@@ -101,32 +131,66 @@ def validate_invoice(invoice: Invoice) -> Invoice:
         total = sum((line_total(d.amount, d.quantity, d.tax) for d in details), Decimal("0"))
         if total < 0:
             raise ValidationError(_("An invoice cannot be negative: issue a credit note instead."))
-        _number(locked, total)
+        number_drafts([(locked, total)])
     for field in ("number", "total", "date_due", "validated_at", "status"):
         setattr(invoice, field, getattr(locked, field))
     return invoice
 
 
-def _number(invoice: Invoice, total: Decimal) -> None:
-    """Number a draft created or locked in the current transaction, pay it from the
-    member's credit, and hand it to the documents part (PDF, email)."""
-    payments.lock_member(invoice.member_id)  # before the sequence: member, then sequence
-    invoice.number = next_number(INVOICE_SERIES, invoice.date)
-    invoice.total = total
-    invoice.date_due = invoice.date_due or due_date(invoice.date)
-    invoice.validated_at = timezone.now()
-    invoice.status = Invoice.Status.CLOSED if total == 0 else Invoice.Status.OPEN
-    updated = Invoice.objects.filter(pk=invoice.pk).update_drafts(
-        number=invoice.number,
-        total=invoice.total,
-        date_due=invoice.date_due,
-        validated_at=invoice.validated_at,
-        status=invoice.status,
+def number_drafts(drafts: list[tuple[Invoice, Decimal]]) -> None:
+    """Validate drafts created or locked in the current transaction, all of one date,
+    each with its total: number them in the order given, fix their total and due date,
+    pay them from their members' credit, and hand each to the documents part (PDF, email).
+
+    The second half of issuing, and the same for one draft or a charge run's batch: a
+    fixed number of statements whatever the number of drafts (locks, numbers, one UPDATE,
+    one look for credit), plus allocate() for the few members who have money waiting.
+    Locks in the same order everywhere: members, then the number sequence.
+    """
+    if not drafts:
+        return
+    invoice_date = drafts[0][0].date
+    if any(invoice.date != invoice_date for invoice, _total in drafts):
+        raise ValueError("number_drafts() numbers drafts of one date at a time.")
+    member_ids = [invoice.member_id for invoice, _total in drafts]
+    payments.lock_members(member_ids)
+    numbers = next_numbers(INVOICE_SERIES, invoice_date, len(drafts))
+    validated_at = timezone.now()
+    for (invoice, total), number in zip(drafts, numbers, strict=True):
+        invoice.number = number
+        invoice.total = total
+        invoice.date_due = invoice.date_due or due_date(invoice.date)
+        invoice.validated_at = validated_at
+        invoice.status = Invoice.Status.CLOSED if total == 0 else Invoice.Status.OPEN
+    invoices = [invoice for invoice, _total in drafts]
+    updated = Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices]).update_drafts(
+        **{name: _per_invoice(invoices, name) for name in ("number", "total", "date_due", "status")},
+        validated_at=validated_at,
     )
-    if updated != 1:
+    if updated != len(invoices):
         raise ValidationError(_("This invoice was validated meanwhile."))
-    payments.allocate(invoice.member_id)
-    documents.on_invoice_validated(invoice)
+    # Members locked above: a payment recorded meanwhile waits, then allocates itself.
+    for member_id in sorted(payments.members_with_credit(member_ids)):
+        payments.allocate(member_id)
+    for invoice in invoices:
+        documents.on_invoice_validated(invoice)
+
+
+def _per_invoice(invoices: list[Invoice], name: str) -> Value | RawSQL:
+    """The value of field ``name`` for each invoice, for one UPDATE of them all: a plain
+    value when they share it (a charge run's due date and status), else
+    ``CASE id WHEN … THEN … END``. Written out rather than Case(When(pk=…)), which costs
+    a filter resolution per invoice, a tenth of a millisecond: a good part of a charge
+    run's time per member. The values go as parameters, prepared by the field."""
+    field = Invoice._meta.get_field(name)
+    first = getattr(invoices[0], name)
+    if all(getattr(invoice, name) == first for invoice in invoices):
+        return Value(first, output_field=field)
+    params = []
+    for invoice in invoices:
+        params += [invoice.pk, field.get_db_prep_value(getattr(invoice, name), connection)]
+    pk = connection.ops.quote_name(Invoice._meta.pk.column)
+    return RawSQL(f"CASE {pk}{' WHEN %s THEN %s' * len(invoices)} END", params, output_field=field)
 
 
 def creditable_amount(invoice: Invoice) -> Decimal:

@@ -3,9 +3,10 @@
 French accounting rules want bill numbers that are unique, continuous (no gap, no
 reuse) and in the order of the bills' dates. So a number is taken only when a bill is
 validated, inside the transaction that stores it, from a ``NumberSequence`` row that
-stays locked (``SELECT … FOR UPDATE``) until that transaction ends: two validations
-never get the same number, and a transaction that rolls back gives its number back,
-so that no gap is left.
+the UPDATE taking the number locks until that transaction ends: two validations never
+get the same number, and a transaction that rolls back gives its number back, so that
+no gap is left. A charge run takes the numbers of a batch of invoices at once
+(next_numbers), by the same rules.
 
 Formats (the counter restarts at 1 each calendar year):
 
@@ -19,6 +20,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from coin.billing.models import NumberSequence
@@ -71,21 +73,48 @@ def next_number(series: str, day: datetime.date) -> str:
     sequence row stays locked until it commits, and a rollback gives the number back.
     Raises ChronologyError when ``day`` is before the last numbered bill of the year.
     """
+    return next_numbers(series, day, 1)[0]
+
+
+def next_numbers(series: str, day: datetime.date, count: int) -> list[str]:
+    """Take the next ``count`` numbers of ``series``, in order, for bills dated ``day``.
+
+    The same rules as next_number(), for a batch of bills stored in one transaction
+    (a charge run): the caller gives them out in the order of the list.
+
+    The numbers are taken by one UPDATE that adds ``count`` to the counter, on the
+    condition that ``day`` is not before the last numbered day. The UPDATE locks the row
+    until the transaction ends. On PostgreSQL (read committed, Django's default) an UPDATE
+    that waited for another transaction's lock evaluates its condition and
+    ``last_value + count`` again on the row that transaction committed, so no number is
+    given twice; SQLite runs one writing transaction at a time. The new counter is then
+    read back (the row is ours): a plain UPDATE and SELECT rather than UPDATE … RETURNING,
+    which SQLite only has from 3.35. When the UPDATE changes no row, either the year has
+    no row yet or the day is too early: the slow path below tells which, under the lock.
+    """
     if not connection.in_atomic_block:
         raise RuntimeError("next_number() must run inside the transaction that stores the number.")
-    sequence = _locked_sequence(series, day.year)
-    if sequence.last_date is not None and day < sequence.last_date:
-        raise ChronologyError(
-            _(
-                "This bill is dated %(date)s, before the last numbered one (%(last)s): "
-                "numbers must follow the dates. Date it %(last)s or later."
+    if count < 1:
+        return []
+    sequence = NumberSequence.objects.filter(series=series, year=day.year)
+    if not _advance(sequence, day, count):
+        locked = _locked_sequence(series, day.year)
+        if locked.last_date is not None and day < locked.last_date:
+            raise ChronologyError(
+                _(
+                    "This bill is dated %(date)s, before the last numbered one (%(last)s): "
+                    "numbers must follow the dates. Date it %(last)s or later."
+                )
+                % {"date": day.isoformat(), "last": locked.last_date.isoformat()},
+                code="chronology",
             )
-            % {"date": day.isoformat(), "last": sequence.last_date.isoformat()},
-            code="chronology",
-        )
-    sequence.last_value += 1
-    sequence.last_date = day
-    NumberSequence.objects.filter(pk=sequence.pk).update(
-        last_value=sequence.last_value, last_date=sequence.last_date
-    )
-    return format_number(series, day, sequence.last_value)
+        _advance(sequence, day, count)  # cannot miss now: the row exists, is ours, and day is on time
+    last = sequence.values_list("last_value", flat=True).get()
+    return [format_number(series, day, value) for value in range(last - count + 1, last + 1)]
+
+
+def _advance(sequence: QuerySet, day: datetime.date, count: int) -> bool:
+    """Add ``count`` to the counter unless a bill after ``day`` was numbered; False when
+    no row changed (no row for the year, or ``day`` too early)."""
+    on_time = Q(last_date__isnull=True) | Q(last_date__lte=day)
+    return sequence.filter(on_time).update(last_value=F("last_value") + count, last_date=day) == 1

@@ -15,7 +15,7 @@ other, never twice with the same money.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.db import transaction
@@ -96,15 +96,36 @@ class Balance:
         return self.payments - (self.invoices - self.credit_notes)
 
 
+def _balance_parts(member) -> dict[str, tuple[QuerySet, str]]:
+    """What a Balance adds up: each part's rows and summed field, for a member (or for
+    ``OuterRef("pk")`` in a subquery over members)."""
+    return {
+        "payments": (Payment.objects.filter(member=member), "amount"),
+        "invoices": (Invoice.objects.validated().filter(member=member), "total"),
+        "credit_notes": (CreditNote.objects.filter(member=member, validated_at__isnull=False), "amount"),
+    }
+
+
 def balance_details(member: Member) -> Balance:
     def total(queryset: QuerySet, field: str) -> Decimal:
         return round_money(queryset.aggregate(s=Sum(field))["s"] or ZERO)
 
-    return Balance(
-        payments=total(Payment.objects.filter(member=member), "amount"),
-        invoices=total(Invoice.objects.validated().filter(member=member), "total"),
-        credit_notes=total(CreditNote.objects.filter(member=member, validated_at__isnull=False), "amount"),
+    return Balance(**{name: total(rows, field) for name, (rows, field) in _balance_parts(member).items()})
+
+
+def with_balances(members: QuerySet) -> QuerySet:
+    """Annotate members with ``balance_payments``, ``balance_invoices`` and
+    ``balance_credit_notes`` (one query for a whole list); ``annotated_balance`` turns
+    them into the member's Balance."""
+    parts = _balance_parts(OuterRef("pk"))
+    return members.annotate(
+        **{f"balance_{name}": _money_sum(rows, "member", field) for name, (rows, field) in parts.items()}
     )
+
+
+def annotated_balance(member: Member) -> Balance:
+    """The Balance of a member annotated by ``with_balances``."""
+    return Balance(**{part.name: getattr(member, f"balance_{part.name}") for part in fields(Balance)})
 
 
 def balance(member: Member) -> Decimal:
@@ -116,16 +137,52 @@ def lock_member(member: Member | int) -> None:
     """Serialize the allocations of one member (FOR NO KEY UPDATE on PostgreSQL, so that
     inserting rows that point at the member, such as a new invoice, is not blocked)."""
     member_id = member if isinstance(member, int) else member.pk
-    list(Member.objects.select_for_update(no_key=True).filter(pk=member_id).values_list("pk"))
+    lock_members([member_id])
+
+
+def lock_members(member_ids: Iterable[int]) -> None:
+    """lock_member() for several members in one query (a charge run's batch).
+
+    Rows are locked in the order of their ids, the order in which settle() and charge
+    runs take them one after the other, so that two transactions locking overlapping
+    sets of members wait for each other instead of deadlocking.
+    """
+    ids = sorted(set(member_ids))
+    if ids:
+        locked = Member.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+        list(locked.values_list("pk"))
+
+
+def members_with_credit(member_ids: Iterable[int]) -> set[int]:
+    """Those of ``member_ids`` who have money not allocated yet (payments − allocations > 0).
+
+    Two grouped sums for all of them, and the second only when some have paid at all:
+    most members have no money waiting, and allocate() has nothing to do for them. Call
+    it with the members locked, or a payment recorded meanwhile could be missed.
+    """
+    ids = set(member_ids)
+    paid = dict(
+        Payment.objects.filter(member_id__in=ids)
+        .order_by()
+        .values("member_id")
+        .annotate(s=Sum("amount"))
+        .values_list("member_id", "s")
+    )
+    if not paid:
+        return set()
+    allocated = dict(
+        PaymentAllocation.objects.filter(payment__member_id__in=paid)
+        .order_by()
+        .values("payment__member_id")
+        .annotate(s=Sum("amount"))
+        .values_list("payment__member_id", "s")
+    )
+    return {member_id for member_id, s in paid.items() if round_money(s - allocated.get(member_id, ZERO)) > 0}
 
 
 def _has_credit(member_id: int) -> bool:
     """Cheap test first: most members have no money waiting (two plain sums)."""
-    paid = Payment.objects.filter(member_id=member_id).aggregate(s=Sum("amount"))["s"]
-    if not paid:
-        return False
-    allocated = PaymentAllocation.objects.filter(payment__member_id=member_id).aggregate(s=Sum("amount"))["s"]
-    return round_money(paid - (allocated or ZERO)) > 0
+    return member_id in members_with_credit([member_id])
 
 
 def allocate(member: Member | int) -> list[PaymentAllocation]:

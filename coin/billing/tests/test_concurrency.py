@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from coin.billing import charge_run
 from coin.billing.charge_run import charge_subscriptions
 from coin.billing.invoices import Line, issue_invoice
 from coin.billing.models import Invoice, InvoiceDetail
@@ -78,3 +79,47 @@ def test_concurrent_validations_share_one_gapless_series(member_factory):
     numbers = [n for batch in run_together(issue_many, count=4) for n in batch]
     assert len(set(numbers)) == 60
     assert_gapless(numbers, 2025)
+
+
+def test_two_runs_in_small_batches_race_batch_by_batch(
+    member_factory, vpn, offer_factory, subscribe, monkeypatch
+):
+    """Batches of a few members, so that the runs meet in many batches: a batch that
+    meets the other run's lines waits for it, then skips those members without using
+    a number."""
+    monkeypatch.setattr(charge_run, "BATCH_SIZE", 4)
+    quarterly = offer_factory(billing_period=3, period_fees=Decimal("27"), initial_fees=Decimal("5"))
+    members = [member_factory() for _ in range(30)]
+    for person in members:
+        subscribe(person, vpn, "2025-01-20")
+        subscribe(person, quarterly, "2025-02-10")
+
+    reports = run_together(lambda _i: charge_subscriptions(d("2025-03-01")))
+
+    assert not any(report.failed for report in reports)
+    assert sum(len(report.invoices) for report in reports) == 30
+    assert sum(len(report.skipped) for report in reports) == 30
+    assert Invoice.objects.count() == 30
+    assert InvoiceDetail.objects.count() == 30 * 5
+    assert_gapless(list(Invoice.objects.values_list("number", flat=True)), 2025)
+
+
+def test_a_run_and_single_invoices_of_the_same_members_share_the_series(member_factory, vpn, subscribe):
+    """A batch locks its members (by id), then the sequence; issue_invoice locks its
+    member, then the sequence: the same order, so they wait for each other without
+    deadlock and the numbers stay gapless."""
+    members = [member_factory() for _ in range(40)]
+    for person in members:
+        subscribe(person, vpn, "2025-03-01")
+
+    def work(index):
+        if index == 0:
+            return charge_subscriptions(d("2025-03-01"))
+        for person in reversed(members[::3]):
+            issue_invoice(person, [Line("Hardware", Decimal("30"))], d("2025-03-01"))
+        return None
+
+    report, _ = run_together(work)
+    assert len(report.invoices) == 40 and not report.failed and not report.skipped
+    assert Invoice.objects.count() == 40 + len(members[::3])
+    assert_gapless(list(Invoice.objects.values_list("number", flat=True)), 2025)

@@ -1,0 +1,274 @@
+"""What the billing API shows, and what it accepts before handing it to the ledger.
+
+The read serializers show amounts that the ledger computed (``payments.with_amounts``,
+``with_unallocated``, ``with_balances``). The input serializers only check the shape
+of a request: issuing, numbering, crediting and allocating is done by the ledger
+functions, and their refusals come back as 400s that name the field.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from coin.billing.invoices import Line, issue_credit_note, issue_invoice
+from coin.billing.models import MONEY, CreditNote, Invoice, InvoiceDetail, Payment, PaymentAllocation
+from coin.billing.numbering import ChronologyError
+from coin.billing.payments import annotated_balance, record_payment
+from coin.members.models import Member
+
+
+def ledger_error(error: DjangoValidationError) -> serializers.ValidationError:
+    """A ledger function's refusal as a 400 naming the field: the error's own fields when
+    it has some, ``date`` for a bill dated before the last numbered one, else
+    ``non_field_errors``."""
+    if hasattr(error, "error_dict"):
+        return serializers.ValidationError(
+            {
+                api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+                for field, messages in error.message_dict.items()
+            }
+        )
+    field = "date" if isinstance(error, ChronologyError) else api_settings.NON_FIELD_ERRORS_KEY
+    return serializers.ValidationError({field: error.messages})
+
+
+class ComputedMoneyField(serializers.DecimalField):
+    """A read-only amount that ``compute`` takes from the object (null when it gives None)."""
+
+    def __init__(self, compute: Callable[[object], Decimal | None], **kwargs) -> None:
+        self.compute = compute
+        super().__init__(read_only=True, source="*", **MONEY, **kwargs)
+
+    def to_representation(self, obj):
+        value = self.compute(obj)
+        return None if value is None else super().to_representation(value)
+
+
+@extend_schema_field({"type": "string", "enum": Invoice.Status.values}, component_name="InvoiceStatusEnum")
+class InvoiceStatusField(serializers.ChoiceField):
+    """The invoice's status, as its own schema component: members have a ``status`` too,
+    with other choices, and both would otherwise claim the name ``StatusEnum``."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=Invoice.Status.choices, read_only=True, **kwargs)
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(read_only=True, **MONEY, **kwargs)
+
+
+# --- Invoices ---------------------------------------------------------------------------------
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceDetail
+        fields = [
+            "id", "label", "amount", "quantity", "tax", "period_from", "period_to", "offersubscription",
+            "is_initial_fee", "total",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    """An invoice from a queryset annotated by ``payments.with_amounts``, lines prefetched."""
+
+    status = InvoiceStatusField()
+    validated = serializers.BooleanField(source="is_validated", read_only=True)
+    total = ComputedMoneyField(
+        lambda invoice: invoice.total if invoice.is_validated else invoice.lines_total(),
+        help_text=_("Sum of the lines (fixed when the invoice is validated)."),
+    )
+    credited = money(help_text=_("Cancelled by validated credit notes."))
+    paid = money(help_text=_("Paid by payments allocated to this invoice."))
+    remaining = ComputedMoneyField(
+        lambda invoice: invoice.remaining if invoice.is_validated else None,
+        allow_null=True,
+        help_text=_("Still to pay: total − credited − paid (null for a draft)."),
+    )
+    lines = InvoiceLineSerializer(source="details", many=True, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id", "number", "member", "date", "date_due", "status", "validated", "validated_at", "total",
+            "credited", "paid", "remaining", "lines",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class InvoiceLineInputSerializer(serializers.ModelSerializer):
+    """A line to bill; the model's rules apply (a subscription's period is billed once)."""
+
+    class Meta:
+        model = InvoiceDetail
+        fields = [
+            "label", "amount", "quantity", "tax", "period_from", "period_to", "offersubscription",
+            "is_initial_fee",
+        ]  # fmt: skip
+
+
+class InvoiceCreateSerializer(serializers.Serializer):
+    """Issue a validated invoice (``invoices.issue_invoice``): all its lines or nothing."""
+
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
+    date = serializers.DateField(
+        required=False, help_text=_("Today when omitted; never in the future, never before the last invoice.")
+    )
+    lines = InvoiceLineInputSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs):
+        member = attrs["member"]
+        line_errors = [{} for _line in attrs["lines"]]
+        for line, errors in zip(attrs["lines"], line_errors, strict=True):
+            subscription = line.get("offersubscription")
+            if subscription is not None and subscription.member_id != member.pk:
+                errors["offersubscription"] = [_("This subscription belongs to another member.")]
+        if any(line_errors):
+            raise serializers.ValidationError({"lines": line_errors})
+        attrs["lines"] = [self._line(line) for line in attrs["lines"]]
+        if sum((line.total for line in attrs["lines"]), Decimal("0")) < 0:
+            # validate_invoice refuses it too: a negative bill is a credit note.
+            raise serializers.ValidationError(
+                {"lines": [_("An invoice cannot be negative: issue a credit note instead.")]}
+            )
+        return attrs
+
+    @staticmethod
+    def _line(data: dict) -> Line:
+        subscription = data.pop("offersubscription", None)
+        return Line(**data, offersubscription_id=subscription.pk if subscription else None)
+
+    def create(self, validated_data) -> Invoice:
+        try:
+            return issue_invoice(
+                validated_data["member"], validated_data["lines"], validated_data.get("date")
+            )
+        except DjangoValidationError as error:
+            raise ledger_error(error) from error
+        except IntegrityError as error:  # the same period billed twice in this request, or meanwhile
+            raise serializers.ValidationError(
+                {"lines": [_("A period of one of these subscriptions is already billed.")]}
+            ) from error
+
+
+# --- Credit notes -----------------------------------------------------------------------------
+
+
+class CreditNoteSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True, allow_null=True)
+    validated = serializers.BooleanField(source="is_validated", read_only=True)
+
+    class Meta:
+        model = CreditNote
+        fields = [
+            "id", "number", "invoice", "invoice_number", "member", "date", "amount", "reason", "validated",
+            "validated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CreditNoteCreateSerializer(serializers.ModelSerializer):
+    """Issue a credit note on a validated invoice (``invoices.issue_credit_note``)."""
+
+    class Meta:
+        model = CreditNote
+        fields = ["invoice", "amount", "reason", "date"]
+        extra_kwargs = {"date": {"help_text": _("Today when omitted; not before the invoice.")}}
+
+    def create(self, validated_data) -> CreditNote:
+        try:
+            return issue_credit_note(
+                validated_data["invoice"],
+                validated_data["amount"],
+                validated_data["reason"],
+                validated_data.get("date"),
+            )
+        except DjangoValidationError as error:
+            raise ledger_error(error) from error
+
+
+# --- Payments ---------------------------------------------------------------------------------
+
+
+class PaymentAllocationSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PaymentAllocation
+        fields = ["invoice", "invoice_number", "amount"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    """A payment from a queryset annotated by ``payments.with_unallocated``."""
+
+    allocated = money(help_text=_("Paid to invoices."))
+    unallocated = money(help_text=_("Credit left for the member's next invoices."))
+    allocations = PaymentAllocationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id", "member", "payment_mean", "amount", "date", "label", "bank_import", "import_key",
+            "allocated", "unallocated", "allocations",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PaymentCreateSerializer(serializers.ModelSerializer):
+    """Record money received (``payments.record_payment``): it pays the oldest open
+    invoices first, the rest is credit. Without a member it waits to be assigned."""
+
+    class Meta:
+        model = Payment
+        fields = ["member", "amount", "date", "payment_mean", "label"]
+
+    def create(self, validated_data) -> Payment:
+        try:
+            return record_payment(
+                validated_data.pop("member", None), validated_data.pop("amount"), **validated_data
+            )
+        except DjangoValidationError as error:
+            raise ledger_error(error) from error
+
+
+class PaymentAssignSerializer(serializers.Serializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.all())
+
+
+# --- Balances ---------------------------------------------------------------------------------
+
+
+class MemberBalanceSerializer(serializers.ModelSerializer):
+    """A member annotated by ``payments.with_balances``."""
+
+    display_name = serializers.CharField(read_only=True)
+    payments = money(source="balance_payments", help_text=_("Sum of the payments."))
+    invoices = money(source="balance_invoices", help_text=_("Sum of the validated invoices."))
+    credit_notes = money(source="balance_credit_notes", help_text=_("Sum of the validated credit notes."))
+    balance = ComputedMoneyField(
+        lambda member: annotated_balance(member).amount,
+        help_text=_("payments − (invoices − credit notes): negative when the member owes money."),
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "status",
+            "payments",
+            "invoices",
+            "credit_notes",
+            "balance",
+        ]
+        read_only_fields = fields

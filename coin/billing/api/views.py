@@ -1,0 +1,203 @@
+"""Billing endpoints: invoices, credit notes, payments, members' balances.
+
+Validated bills never change, so there is no update or delete here: an invoice is
+corrected by a credit note, and a payment is corrected in the admin (which takes back
+what it paid). Creating goes through the ledger functions.
+"""
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from coin.billing import documents
+from coin.billing.api.serializers import (
+    CreditNoteCreateSerializer,
+    CreditNoteSerializer,
+    InvoiceCreateSerializer,
+    InvoiceSerializer,
+    MemberBalanceSerializer,
+    PaymentAssignSerializer,
+    PaymentCreateSerializer,
+    PaymentSerializer,
+)
+from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation
+from coin.billing.payments import assign_payment, with_amounts, with_balances, with_unallocated
+from coin.members.models import Member
+
+PDF_RESPONSE = {
+    (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The PDF, as a download."))
+}
+
+
+class DateRangeFilterSet(filters.FilterSet):
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte", label=_("Dated on or after"))
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte", label=_("Dated on or before"))
+
+
+class InvoiceFilterSet(DateRangeFilterSet):
+    validated = filters.BooleanFilter(
+        method="filter_validated", label=_("Validated (true) or drafts (false)")
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ["member", "status", "number"]
+
+    def filter_validated(self, queryset, name, value):
+        return queryset.validated() if value else queryset.drafts()
+
+
+class CreditNoteFilterSet(DateRangeFilterSet):
+    class Meta:
+        model = CreditNote
+        fields = ["member", "invoice"]
+
+
+class PaymentFilterSet(DateRangeFilterSet):
+    matched = filters.BooleanFilter(
+        field_name="member", lookup_expr="isnull", exclude=True, label=_("With a member (false: to assign)")
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["member", "payment_mean", "bank_import"]
+
+
+class PdfMixin:
+    def perform_content_negotiation(self, request, force=False):
+        # The PDF is not rendered by DRF: a client asking for application/pdf gets it,
+        # and an error (404, 403) in JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "pdf")
+
+
+class InvoiceViewSet(PdfMixin, viewsets.ReadOnlyModelViewSet):
+    """Invoices with their lines and what remains to pay. Read-only but for issuing:
+    a validated invoice is corrected by a credit note."""
+
+    serializer_class = InvoiceSerializer
+    filterset_class = InvoiceFilterSet
+    filter_backends = [filters.DjangoFilterBackend]
+
+    def get_queryset(self):
+        return (
+            with_amounts(Invoice.objects.all())
+            .prefetch_related("details")
+            .order_by("-date", "-number", "-pk")
+        )
+
+    @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer})
+    def create(self, request, *args, **kwargs):
+        """Issue a validated invoice from its lines (numbered, then paid from the member's credit)."""
+        data = InvoiceCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invoice = data.save()
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=invoice.pk)).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses=PDF_RESPONSE)
+    @action(detail=True)
+    def pdf(self, request, pk=None):
+        """The invoice's PDF (a draft's is a preview, rendered each time)."""
+        return documents.invoice_pdf_response(self.get_object())
+
+
+class CreditNoteViewSet(PdfMixin, viewsets.ReadOnlyModelViewSet):
+    """Credit notes: each cancels all or part of a validated invoice."""
+
+    serializer_class = CreditNoteSerializer
+    filterset_class = CreditNoteFilterSet
+    filter_backends = [filters.DjangoFilterBackend]
+
+    def get_queryset(self):
+        return CreditNote.objects.select_related("invoice").order_by("-date", "-number", "-pk")
+
+    @extend_schema(request=CreditNoteCreateSerializer, responses={201: CreditNoteSerializer})
+    def create(self, request, *args, **kwargs):
+        """Issue a credit note: at most what the invoice still asks (total − credited)."""
+        data = CreditNoteCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = data.save()
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=note.pk)).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses=PDF_RESPONSE)
+    @action(detail=True)
+    def pdf(self, request, pk=None):
+        """The credit note's PDF."""
+        return documents.credit_note_pdf_response(self.get_object())
+
+
+class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Payments and the invoices they paid. Recording one allocates it; there is no
+    update: a payment entered wrong is corrected in the admin."""
+
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilterSet
+    filter_backends = [filters.DjangoFilterBackend]
+
+    def get_queryset(self):
+        allocations = PaymentAllocation.objects.select_related("invoice").order_by("pk")
+        return (
+            with_unallocated(Payment.objects.all())
+            .prefetch_related(Prefetch("allocations", queryset=allocations))
+            .order_by("-date", "-pk")
+        )
+
+    def _response(self, payment: Payment, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=payment.pk)).data, code)
+
+    @extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer})
+    def create(self, request, *args, **kwargs):
+        """Record a payment: it pays the member's oldest open invoices, the rest is credit."""
+        data = PaymentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._response(data.save(), status.HTTP_201_CREATED)
+
+    @extend_schema(request=PaymentAssignSerializer, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Give an unmatched payment (an imported bank line) to its member, and allocate it.
+        Assigning it again to the same member changes nothing."""
+        data = PaymentAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = data.validated_data["member"]
+        payment = self.get_object()
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            if payment.member_id is None:
+                assign_payment(payment, member)
+            elif payment.member_id != member.pk:
+                raise serializers.ValidationError(
+                    {
+                        "member": [
+                            _("This payment already belongs to another member: correct it in the admin.")
+                        ]
+                    }
+                )
+        return self._response(payment)
+
+
+class MemberBalanceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each member's balance: payments − (validated invoices − validated credit notes)."""
+
+    serializer_class = MemberBalanceSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return with_balances(Member.objects.all()).order_by("pk")
+
+
+def register(router) -> None:
+    router.register("invoices", InvoiceViewSet, basename="invoice")
+    router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
+    router.register("payments", PaymentViewSet, basename="payment")
+    router.register("member-balances", MemberBalanceViewSet, basename="member-balance")
