@@ -2,28 +2,10 @@
 
 Tests marked postgres_only check what only PostgreSQL guarantees (cidr columns,
 exclusion constraints, row locks under real concurrency): on SQLite they are
-deselected, as scripts/test.sh does with ``-m "not postgres_only"``.
+deselected by the root conftest.py, which says so in the run header.
 """
 
-from pathlib import Path
-
 import pytest
-
-HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(config, items):
-    from django.conf import settings
-
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        return
-    selected, deselected = [], []
-    for item in items:
-        here = HERE in Path(item.path).parents
-        (deselected if here and item.get_closest_marker("postgres_only") else selected).append(item)
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
 
 
 @pytest.fixture(autouse=True)
