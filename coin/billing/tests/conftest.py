@@ -1,8 +1,7 @@
 """Fixtures of the ledger tests: offers, subscriptions, invoices.
 
 Tests marked postgres_only check what only PostgreSQL guarantees (triggers, row locks
-under real concurrency): on SQLite they are deselected, as scripts/test.sh does with
-``-m "not postgres_only"``.
+under real concurrency): on SQLite the root conftest.py deselects them and says so.
 """
 
 import datetime
