@@ -59,7 +59,10 @@ def test_two_charge_runs_at_once_bill_each_period_once(member_factory, vpn, offe
     issued = sum(len(report.invoices) for report in reports)
     skipped = sum(len(report.skipped) for report in reports)
     assert not any(report.failed for report in reports)
-    assert issued == 30 and issued + skipped == 60
+    # Each member is invoiced once. The other run skipped the members it had planned
+    # too (when both planned before either committed) or found nothing left to bill
+    # (when it planned after the first run committed): timing decides, not the rules.
+    assert issued == 30 and 30 <= issued + skipped <= 60
     assert Invoice.objects.count() == 30  # the losers' drafts were rolled back
     assert sorted(Invoice.objects.values_list("member", flat=True)) == sorted(m.pk for m in members)
     # Each (subscription, period) once: January, February, March and the quarter, and initial fees.
@@ -98,7 +101,7 @@ def test_two_runs_in_small_batches_race_batch_by_batch(
 
     assert not any(report.failed for report in reports)
     assert sum(len(report.invoices) for report in reports) == 30
-    assert sum(len(report.skipped) for report in reports) == 30
+    assert sum(len(report.skipped) for report in reports) <= 30  # as many as both runs planned
     assert Invoice.objects.count() == 30
     assert InvoiceDetail.objects.count() == 30 * 5
     assert_gapless(list(Invoice.objects.values_list("number", flat=True)), 2025)
