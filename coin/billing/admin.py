@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coin.admin_filters import IsSetFilter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
 from coin.billing.invoices import creditable_amount, issue_credit_note, validate_invoice
 from coin.billing.models import (
@@ -86,19 +87,12 @@ class InvoiceForm(forms.ModelForm):
         return status
 
 
-class ValidatedFilter(admin.SimpleListFilter):
+class ValidatedFilter(IsSetFilter):
     title = _("validation")
     parameter_name = "validated"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("validated")), ("no", _("drafts"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(validated_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(validated_at__isnull=True)
-        return queryset
+    field = "validated_at"
+    yes_label = _("validated")
+    no_label = _("drafts")
 
 
 @admin.register(Invoice)
@@ -269,19 +263,12 @@ class PaymentAllocationInline(admin.TabularInline):
         return False
 
 
-class UnmatchedFilter(admin.SimpleListFilter):
+class UnmatchedFilter(IsSetFilter):
     title = _("member")
     parameter_name = "matched"
-
-    def lookups(self, request, model_admin):
-        return [("no", _("to assign (no member)")), ("yes", _("with a member"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(member__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(member__isnull=False)
-        return queryset
+    field = "member"
+    yes_label = _("with a member")
+    no_label = _("to assign (no member)")
 
 
 @admin.register(Payment)

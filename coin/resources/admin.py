@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coin.admin_filters import IsSetFilter
 from coin.offers.models import Offer
 from coin.resources.allocation import check_prefixlen, free_blocks, pool_usage, pool_usages
 from coin.resources.ip import address_key, end_key, max_prefixlen, parse_address, parse_network, start_key
@@ -213,19 +214,12 @@ class ReverseDNSEntryInline(admin.TabularInline):
     extra = 0
 
 
-class AssignedFilter(admin.SimpleListFilter):
+class AssignedFilter(IsSetFilter):
     title = _("assigned")
     parameter_name = "assigned"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("assigned to a subscription")), ("no", _("unassigned"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(configuration__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(configuration__isnull=True)
-        return queryset
+    field = "configuration"
+    yes_label = _("assigned to a subscription")
+    no_label = _("unassigned")
 
 
 class VersionFilter(admin.SimpleListFilter):
@@ -301,19 +295,13 @@ class ReverseDNSEntryAdmin(admin.ModelAdmin):
 # --- History ----------------------------------------------------------------------------------
 
 
-class OngoingFilter(admin.SimpleListFilter):
+class OngoingFilter(IsSetFilter):
     title = _("state")
     parameter_name = "ongoing"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("ongoing")), ("no", _("ended"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(end__isnull=True)
-        if self.value() == "no":
-            return queryset.filter(end__isnull=False)
-        return queryset
+    field = "end"
+    yes_means_null = True
+    yes_label = _("ongoing")
+    no_label = _("ended")
 
 
 @admin.register(IPSubnetAssignment)
