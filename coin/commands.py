@@ -1,7 +1,9 @@
-"""What Coin's management commands share: a date option and a progress bar."""
+"""What Coin's management commands share: a date option, a progress bar and the
+base of the daily reminder commands."""
 
 import datetime
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -36,7 +38,7 @@ def progress(items: Iterable[T], total: int, label: str, stream=None, enabled: b
         stream.write("\n")
 
 
-class ReminderCommand(BaseCommand):
+class ReminderCommand(BaseCommand, ABC):
     """Base of the daily reminder commands: ``--date`` and ``--dry-run``, a progress
     bar, one failure never stops the others, a summary line, and a non-zero exit
     status when something failed (the next run tries it again).
@@ -52,14 +54,17 @@ class ReminderCommand(BaseCommand):
         parser.add_argument("--date", help="Act as if today were this date (YYYY-MM-DD).")
         parser.add_argument("--dry-run", action="store_true", help="List the reminders without sending them.")
 
+    @abstractmethod
     def due(self, today: datetime.date) -> Iterable:
-        raise NotImplementedError
+        """See the class docstring."""
 
+    @abstractmethod
     def describe(self, reminder) -> str:
-        raise NotImplementedError
+        """See the class docstring."""
 
+    @abstractmethod
     def send(self, reminder, today: datetime.date) -> bool:
-        raise NotImplementedError
+        """See the class docstring."""
 
     def handle(self, *args, date=None, dry_run=False, verbosity=1, **options):
         today = parse_date_option(date, timezone.localdate())

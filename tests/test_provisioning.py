@@ -178,3 +178,14 @@ def test_an_identical_unstarted_job_is_not_recorded_twice(member, fiber_offer):
     line.save()
     line.save()
     assert [job.payload["outlet"] for job in ProvisioningJob.objects.order_by("id")] == ["", "PTO-3"]
+
+
+def test_a_provisioner_must_implement_snapshot_and_apply():
+    from coin.provisioning.base import Provisioner
+
+    class Incomplete(Provisioner):
+        def snapshot(self, configuration, action):
+            return {}
+
+    with pytest.raises(TypeError, match="apply"):
+        Incomplete()

@@ -1,9 +1,10 @@
 """What a configuration app writes to push its configurations to the network."""
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 
-class Provisioner:
+class Provisioner(ABC):
     """Pushes one kind of configuration to one far end (LDAP, RADIUS SQL, a BNG…).
 
     Coin calls ``snapshot()`` inside the transaction that changes the configuration
@@ -16,12 +17,12 @@ class Provisioner:
     #: Short, stable name shown in the admin (e.g. "vpn-ldap").
     name: str = ""
 
+    @abstractmethod
     def snapshot(self, configuration, action: str) -> dict[str, Any]:
         """JSON-serialisable description of what the far end must hold after
         ``action`` ("update", "delete", "suspend", "resume"). Called in the saving
         transaction: read the database here, not in apply()."""
-        raise NotImplementedError
 
+    @abstractmethod
     def apply(self, action: str, payload: dict[str, Any]) -> None:
         """Make the far end match ``payload``; raise any exception to retry later."""
-        raise NotImplementedError
