@@ -8,7 +8,9 @@ lint:
 messages:    ## refresh and compile the French translation
 	.venv/bin/python manage.py makemessages -l fr --no-obsolete -i ".venv/*" -i "tests/*" -i "bench/*" -i "static_root/*"
 	cd coin && ../.venv/bin/python ../manage.py compilemessages
-bench:       ## allocation and billing benchmarks on a private PostgreSQL cluster (ratios against plain inserts)
+bench:       ## benchmarks on a private PostgreSQL cluster, ending with one table of ratios and goals
+	.venv/bin/python bench/report.py --reset
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_allocation.py
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_pdf.py  # invoice PDFs per second per core vs a minimal WeasyPrint page
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_charge.py  # billing: charge_subscriptions vs bulk insert
+	.venv/bin/python bench/report.py

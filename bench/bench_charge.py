@@ -36,6 +36,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from report import record  # noqa: E402  (bench/ is the script's folder)
 
 from coin.billing import charge_run, documents  # noqa: E402
 from coin.billing.invoices import due_date  # noqa: E402
@@ -120,6 +121,12 @@ def main() -> int:
         f"({args.members / elapsed:,.0f} invoices/s, {1000 * elapsed / args.members:.2f} ms per member)"
     )
     print(f"ratio charge_subscriptions / bulk insert:    {elapsed / reference:8.1f}")
+    record(
+        f"charge_subscriptions, {args.members:,} members",
+        "bulk insert of the same invoices",
+        elapsed / reference,
+        2,
+    )
 
     start = time.perf_counter()
     again = charge_run.charge_subscriptions(ON + datetime.timedelta(days=1))

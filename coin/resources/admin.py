@@ -196,6 +196,15 @@ class IPSubnetAdminForm(forms.ModelForm):
             "name_server",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The checks and the assignment history read the holder and the offer:
+        # fetch them with the chosen configuration rather than one by one later.
+        field = self.fields["configuration"]
+        field.queryset = field.queryset.select_related(
+            "offersubscription__member", "offersubscription__offer"
+        )
+
     def clean(self):
         cleaned = super().clean()
         self.instance.requested_prefixlen = cleaned.get("allocate_prefixlen")

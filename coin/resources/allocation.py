@@ -12,19 +12,19 @@ it up past what it hands out, and freeing space (deleting or moving a subnet)
 moves it back down (coin.resources.changes). Filling a pool from the bottom thus
 costs a few indexed queries per allocation whatever the number of subnets.
 
-Concurrency: allocations in one pool are serialised by a lock on the pool row
-(``SELECT … FOR NO KEY UPDATE`` on PostgreSQL; on SQLite, taking the database write lock
-first). Writers that do not take the lock (a subnet typed by hand) are still
-stopped by the database: the GiST exclusion constraint on PostgreSQL, a unique
-start address on both. A collision with one of them makes allocation look again.
+Concurrency: every writer of a pool's subnets (allocation, a subnet typed by hand)
+first takes a lock on the pool row (``IPPool.objects.lock()``), so the block found
+free is still free when it is written. Writers that skip the rules
+(``bulk_create``, raw SQL) are still stopped by the database: the GiST exclusion
+constraint on PostgreSQL, a unique start address on both.
 """
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from coin.resources.ip import (
@@ -37,7 +37,6 @@ from coin.resources.ip import (
     network_from_range,
 )
 
-MAX_ATTEMPTS = 5
 FIRST_BATCH = 16
 MAX_BATCH = 4096
 
@@ -151,22 +150,17 @@ def check_prefixlen(pool, prefixlen: int | None) -> int:
 
 
 def used_ranges(network: IPNetwork, start: int) -> Iterator[tuple[int, int]]:
-    """(first, last) of the subnets that lie at or above ``start`` in ``network``,
+    """(first, last) of the subnets that start at or above ``start`` in ``network``,
     in address order, fetched lazily in growing batches of indexed queries.
-    The subnet that covers ``start`` while starting below it comes first."""
+
+    No subnet starting below ``start`` can cover it when ``start`` is the pool's
+    first address or its allocation hint: subnets lie inside their pool and every
+    address below the hint is allocated, so such a subnet would overlap another."""
     from coin.resources.models import IPSubnet
 
     version = network.version
     start_key = make_key(version, start)
     last_key = make_key(version, int(network.broadcast_address))
-    below = (
-        IPSubnet.objects.filter(range_start__lt=start_key)
-        .order_by("-range_start")
-        .values_list("range_start", "range_end")
-        .first()
-    )
-    if below is not None and below[1] >= start_key:
-        yield key_value(below[0])[1], key_value(below[1])[1]
     batch = FIRST_BATCH
     rows = IPSubnet.objects.filter(range_start__gte=start_key, range_start__lte=last_key)
     while True:
@@ -290,62 +284,54 @@ def pool_usage(pool) -> PoolUsage:
 # --- Allocating ------------------------------------------------------------------------
 
 
-def _lock_pool(pool_id: int):
-    from coin.resources.models import IPPool
-
-    pools = IPPool.objects.filter(pk=pool_id)
-    if connection.features.has_select_for_update:
-        # FOR NO KEY UPDATE: serialises allocators, yet lets a concurrent writer
-        # of a subnet of this pool check its (deferred) foreign key at commit;
-        # a plain FOR UPDATE would deadlock with it.
-        no_key = connection.features.has_select_for_no_key_update
-        pool = pools.select_for_update(no_key=no_key).first()
-    else:
-        # SQLite has no row locks: take the database write lock before reading, so
-        # that a concurrent allocation waits here instead of failing on its write.
-        pools.update(allocation_hint=F("allocation_hint"))
-        pool = pools.first()
-    if pool is None:
-        raise ValidationError({"ip_pool": _("This pool does not exist any more.")})
-    return pool
-
-
 def allocate(subnet, prefixlen: int | None = None, **save_kwargs):
     """Give ``subnet`` (unsaved fields as wanted, ``inet`` empty) the lowest free
     aligned block of its pool and save it. Raises PoolExhausted when the pool is
-    full. Returns the subnet."""
-    from coin.resources.models import IPPool, SubnetOverlap
+    full. Returns the subnet.
 
+    The caller's pool object (``subnet.ip_pool``, when loaded) gets the moved
+    allocation hint, so that a loop allocating with one pool object stays cheap."""
     if subnet.ip_pool_id is None:
         raise ValidationError({"ip_pool": _("Choose the pool to allocate the subnet from.")})
-    with transaction.atomic():
-        pool = _lock_pool(subnet.ip_pool_id)
+    # No savepoint: every writer of the pool's subnets holds the pool's lock, so
+    # the block found free under it is still free when the row is written. The
+    # refusals are raised once the block is left, so they never spoil the
+    # caller's transaction.
+    with transaction.atomic(savepoint=False):
+        refusal = _allocate_locked(subnet, prefixlen, save_kwargs)
+    if refusal is not None:
+        raise refusal
+    return subnet
+
+
+def _allocate_locked(subnet, prefixlen: int | None, save_kwargs: dict) -> ValidationError | None:
+    """Lock the pool, find the block, save the subnet, move the hint. Returns the
+    refusal to raise (pool gone, wrong size, pool full), or None."""
+    from coin.resources.models import IPPool
+
+    pool = IPPool.objects.lock(subnet.ip_pool_id)
+    if pool is None:
+        return ValidationError({"ip_pool": _("This pool does not exist any more.")})
+    try:
         size = check_prefixlen(pool, prefixlen)
-        for _attempt in range(MAX_ATTEMPTS):
-            search = search_pool(pool, size)
-            if search.block is None and pool.allocation_hint:
-                search = search_pool(pool, size, use_hint=False)  # a stale hint must not lose space
-            if search.block is None:
-                raise PoolExhausted(pool, size)
-            subnet.inet = network_from_range(pool.inet.version, search.block, size)
-            try:
-                subnet.store(check_overlap=False, **save_kwargs)
-            except SubnetOverlap:
-                # Someone wrote there without the pool lock; their row is visible now.
-                subnet.inet = None
-                continue
-            except BaseException:
-                subnet.inet = None
-                raise
-            hint = make_key(pool.inet.version, search.lowest_free)
-            IPPool.objects.filter(pk=pool.pk).update(allocation_hint=hint)
-            pool.allocation_hint = hint
-            return subnet
-    raise ValidationError(
-        _("Could not allocate in the pool “%(pool)s”: it changed too often meanwhile. Try again."),
-        code="allocation_contention",
-        params={"pool": pool.name},
-    )
+    except ValidationError as refusal:
+        return refusal
+    search = search_pool(pool, size)
+    if search.block is None and pool.allocation_hint:
+        search = search_pool(pool, size, use_hint=False)  # a stale hint must not lose space
+    if search.block is None:
+        return PoolExhausted(pool, size)
+    subnet.inet = network_from_range(pool.inet.version, search.block, size)
+    try:
+        subnet.store(check_overlap=False, **save_kwargs)
+    except BaseException:
+        subnet.inet = None
+        raise
+    hint = make_key(pool.inet.version, search.lowest_free)
+    IPPool.objects.filter(pk=pool.pk).update(allocation_hint=hint)
+    if type(subnet).ip_pool.is_cached(subnet):
+        subnet.ip_pool.allocation_hint = hint
+    return None
 
 
 def allocate_subnet(pool, configuration=None, prefixlen: int | None = None, **fields):

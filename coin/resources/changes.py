@@ -14,6 +14,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from coin.resources.events import subnets_changed
+from coin.resources.ip import key_value, make_key
 
 TRACKED = ("inet", "ip_pool_id", "configuration_id", "delegate_reverse_dns", "range_start")
 
@@ -43,7 +44,20 @@ def subnet_saved(subnet, previous: dict[str, Any] | None) -> None:
         _drop_records_outside(subnet)
     if previous is not None and (moved or previous["ip_pool_id"] != subnet.ip_pool_id):
         lower_allocation_hint(previous["ip_pool_id"], previous["range_start"])
-    subnets_changed(old_configuration, subnet.configuration_id)
+    subnets_changed(old_configuration, subnet.configuration_id, loaded=_loaded_configuration(subnet))
+
+
+def _loaded_configuration(subnet) -> list:
+    """The subnet's configuration when the caller has it loaded as its own type
+    (a form or a service passed it): no need to fetch it again."""
+    from coin.configuration.models import Configuration
+
+    if subnet.configuration_id is None or not type(subnet).configuration.is_cached(subnet):
+        return []
+    configuration = subnet.configuration
+    if type(configuration) is Configuration:  # a base row: its real type is unknown here
+        return []
+    return [configuration]
 
 
 def subnet_deleting(subnet) -> None:
@@ -81,6 +95,33 @@ def lower_allocation_hint(pool_id: int | None, freed_start_key: str | None) -> N
     )
 
 
+def advance_allocation_hints(subnets) -> None:
+    """Subnets were written without allocation (``bulk_create``, ``loaddata``):
+    move each pool's hint past those that start exactly at it, one after the
+    other, as allocation would have. Others leave the hint where it is, which stays
+    right (every address below it is still allocated), only slower to search from."""
+    from coin.resources.models import IPPool
+
+    by_pool: dict[int, list[tuple[int, int]]] = {}
+    for subnet in subnets:
+        if subnet.ip_pool_id is not None and subnet.network is not None:
+            _version, first = key_value(subnet.range_start)
+            by_pool.setdefault(subnet.ip_pool_id, []).append((first, key_value(subnet.range_end)[1]))
+    for pool in IPPool.objects.filter(pk__in=by_pool).only("inet", "range_start", "allocation_hint"):
+        version = pool.inet.version
+        hint = key_value(pool.allocation_hint or pool.range_start)[1]
+        moved = hint
+        for first, last in sorted(by_pool[pool.pk]):
+            if first == moved:
+                moved = last + 1
+            elif first > moved:
+                break
+        if moved != hint:
+            IPPool.objects.filter(pk=pool.pk, allocation_hint=pool.allocation_hint).update(
+                allocation_hint=make_key(version, moved)
+            )
+
+
 def close_assignments(subnet_id: int, when) -> None:
     from coin.resources.models import IPSubnetAssignment
 
@@ -89,12 +130,22 @@ def close_assignments(subnet_id: int, when) -> None:
 
 def open_assignment(subnet, when) -> None:
     from coin.configuration.models import Configuration
+    from coin.offers.models import OfferSubscription
     from coin.resources.models import IPSubnetAssignment
 
-    configuration = Configuration.objects.select_related(
-        "offersubscription__member", "offersubscription__offer"
-    ).get(pk=subnet.configuration_id)
-    subscription = configuration.offersubscription
+    loaded = _loaded_configuration(subnet)
+    if loaded:
+        configuration = loaded[0]
+        if not _subscription_is_loaded(configuration):
+            configuration.offersubscription = OfferSubscription.objects.select_related("member", "offer").get(
+                pk=configuration.offersubscription_id
+            )
+        subscription = configuration.offersubscription
+    else:
+        configuration = Configuration.objects.select_related(
+            "offersubscription__member", "offersubscription__offer"
+        ).get(pk=subnet.configuration_id)
+        subscription = configuration.offersubscription
     IPSubnetAssignment.objects.create(
         subnet=subnet,
         inet=subnet.inet,
@@ -105,6 +156,15 @@ def open_assignment(subnet, when) -> None:
         member_username=subscription.member.username,
         start=when,
     )
+
+
+def _subscription_is_loaded(configuration) -> bool:
+    """The configuration's subscription, its member and its offer are in memory."""
+    field = type(configuration)._meta.get_field("offersubscription")
+    if not field.is_cached(configuration):
+        return False
+    subscription = configuration.offersubscription
+    return all(subscription._meta.get_field(name).is_cached(subscription) for name in ("member", "offer"))
 
 
 def _forget_previous_holder(subnet) -> None:

@@ -21,8 +21,13 @@ of the same batch return at once.
 """
 
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import DEFAULT_DB_ALIAS, transaction
+
+if TYPE_CHECKING:
+    from coin.configuration.models import Configuration
 
 logger = logging.getLogger(__name__)
 
@@ -46,23 +51,33 @@ def _current_batch(using: str) -> _Batch:
     return batch
 
 
-def subnets_changed(*configuration_ids: int | None, using: str = DEFAULT_DB_ALIAS) -> None:
+def subnets_changed(
+    *configuration_ids: int | None, using: str = DEFAULT_DB_ALIAS, loaded: Iterable["Configuration"] = ()
+) -> None:
     """Record that the subnets of these configurations changed in the current
-    transaction (None entries are ignored)."""
+    transaction (None entries are ignored). ``loaded`` may hold some of them,
+    already fetched as their own type, to spare fetching them again."""
     ids = {pk for pk in configuration_ids if pk is not None}
     if not ids:
         return
-    _record_provisioning(ids, using)
+    _record_provisioning(ids, using, {configuration.pk: configuration for configuration in loaded})
     batch = _current_batch(using)
     for pk in sorted(ids):
         transaction.on_commit(_callback(batch, pk, using), using=using, robust=True)
 
 
-def _record_provisioning(configuration_ids: set[int], using: str) -> None:
+def _record_provisioning(configuration_ids: set[int], using: str, loaded: dict[int, "Configuration"]) -> None:
     from coin.configuration.models import Configuration
 
-    for configuration in Configuration.objects.using(using).filter(pk__in=configuration_ids):
-        configuration.provision()
+    configurations = {pk: loaded[pk] for pk in configuration_ids & loaded.keys()}
+    missing = configuration_ids - configurations.keys()
+    if missing:
+        configurations.update(
+            (configuration.pk, configuration)
+            for configuration in Configuration.objects.using(using).filter(pk__in=missing)
+        )
+    for pk in sorted(configurations):
+        configurations[pk].provision()
 
 
 def _callback(batch: "_Batch", configuration_id: int, using: str):

@@ -13,7 +13,7 @@ even for writers that race past these checks.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -52,10 +52,38 @@ class NetworkQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+class PoolQuerySet(NetworkQuerySet):
+    def lock(self, pk: int) -> "IPPool | None":
+        """The pool, locked until the end of the transaction: every writer of the
+        pool's subnets (allocation, a subnet typed by hand) takes this lock first,
+        so that what one of them checked stays true until it commits.
+
+        PostgreSQL: ``SELECT … FOR NO KEY UPDATE``, which still lets another
+        transaction check a foreign key to the pool. SQLite has no row locks:
+        taking the database's write lock first makes a concurrent writer wait here
+        instead of failing on its own write."""
+        pools = self.filter(pk=pk)
+        if connection.features.has_select_for_update:
+            return pools.select_for_update(no_key=connection.features.has_select_for_no_key_update).first()
+        pools.update(allocation_hint=models.F("allocation_hint"))
+        return pools.first()
+
+
 class SubnetQuerySet(NetworkQuerySet):
     guarded_fields = frozenset(
         NETWORK_FIELDS | {"configuration", "configuration_id", "ip_pool", "ip_pool_id"}
     )
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Insert without the per-row rules (the caller vouches for them), then move
+        the pools' allocation hints past the rows that fill them from the hint up,
+        so that the next allocation does not walk them all."""
+        from coin.resources.changes import advance_allocation_hints
+
+        objs = super().bulk_create(objs, *args, **kwargs)
+        if not (kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts")):
+            advance_allocation_hints(objs)
+        return objs
 
     def of_member(self, member) -> "SubnetQuerySet":
         return self.filter(configuration__offersubscription__member=member)
@@ -100,7 +128,7 @@ class IPPool(models.Model):
         "(allocation starts looking there; empty: at the start of the pool).",
     )
 
-    objects = NetworkQuerySet.as_manager()
+    objects = PoolQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("IP pool")
@@ -314,6 +342,19 @@ class IPSubnet(models.Model):
             return None
         return self.configuration.offersubscription.member
 
+    def clean_fields(self, exclude=None) -> None:
+        """A pool or configuration that the caller has loaded (a form has just
+        fetched it) is not looked up a second time: the database's foreign key
+        still refuses a row whose pool or configuration went meanwhile."""
+        exclude = set(exclude or ())
+        for name in ("ip_pool", "configuration"):
+            field = self._meta.get_field(name)
+            if field.is_cached(self) and getattr(self, name) is not None:
+                related = getattr(self, name)
+                if related.pk is not None and related.pk == getattr(self, field.attname):
+                    exclude.add(name)
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         if self.ip_pool_id is None:
             return
@@ -362,19 +403,32 @@ class IPSubnet(models.Model):
                 )
 
     def store(self, *args, check_overlap: bool = True, **kwargs) -> None:
-        """Save with a network already chosen (allocation calls this with
-        ``check_overlap=False``: it has just found the block free under the pool lock)."""
+        """Save with a network already chosen.
+
+        A subnet typed by hand (``check_overlap=True``) locks its pool, is checked
+        and written in a savepoint of its own: a refusal leaves the caller's
+        transaction usable. Allocation calls this with ``check_overlap=False``: it
+        holds the pool's lock and has just found the block free."""
+        _extend_update_fields(kwargs)
+        if not check_overlap:
+            self._write(None if self._state.adding else self._previous_state(), False, args, kwargs)
+            return
+        with transaction.atomic():
+            if self.ip_pool_id is not None and IPPool.objects.lock(self.ip_pool_id) is None:
+                raise ValidationError({"ip_pool": gettext("This pool does not exist any more.")})
+            self._write(None if self._state.adding else self._previous_state(), True, args, kwargs)
+
+    def _previous_state(self):
         from coin.resources import changes
 
-        _extend_update_fields(kwargs)
+        return changes.previous_state(self)
+
+    def _write(self, previous, check_overlap: bool, args, kwargs) -> None:
+        from coin.resources import changes
+
+        self.check_rules(check_overlap=check_overlap)
         try:
-            # One savepoint for the row and what follows from it; a refusal by the
-            # database rolls it back cleanly, so that callers (allocation) can go on.
-            with transaction.atomic():
-                previous = None if self._state.adding else changes.previous_state(self)
-                self.check_rules(check_overlap=check_overlap)
-                super().save(*args, **kwargs)
-                changes.subnet_saved(self, previous)
+            super().save(*args, **kwargs)
         except IntegrityError as error:
             if _is_overlap_error(error):
                 raise SubnetOverlap(
@@ -384,6 +438,7 @@ class IPSubnet(models.Model):
                     }
                 ) from error
             raise
+        changes.subnet_saved(self, previous)
 
 
 def name_server_problems(configuration, servers, delegate_reverse_dns: bool) -> list[str]:

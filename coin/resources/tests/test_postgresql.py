@@ -39,7 +39,7 @@ def test_the_database_refuses_overlapping_subnets_even_without_the_checks(pool_v
     with pytest.raises(IntegrityError, match="resources_ipsubnet_no_overlap"), transaction.atomic():
         IPSubnet.objects.bulk_create([IPSubnet(ip_pool=pool_v4, inet="192.0.2.64/26")])  # no check at all
     subnet = IPSubnet(ip_pool=pool_v4, inet="192.0.2.96/27")
-    with pytest.raises(SubnetOverlap) as excinfo:
+    with pytest.raises(SubnetOverlap) as excinfo, transaction.atomic():
         subnet.store(check_overlap=False)  # skip the application's check: the database still says no
     assert "refused by the database" in excinfo.value.message_dict["inet"][0]
     assert IPSubnet.objects.count() == 1
@@ -52,16 +52,18 @@ def test_the_database_refuses_overlapping_pools(pool_v4):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_allocation_retries_when_a_writer_without_the_lock_takes_its_block(make_pool):
+def test_a_subnet_typed_by_hand_and_an_allocation_take_turns_on_the_pool(make_pool):
+    """The hand-typed writer holds the pool's lock until it commits: the allocation
+    waits for it, then sees its row and takes the next block."""
     pool = make_pool("10.0.0.0/29", 32)
     inserted, errors = threading.Event(), []
 
     def manual_writer():
         try:
             with transaction.atomic():
-                IPSubnet.objects.create(ip_pool=pool, inet="10.0.0.0/32")  # typed by hand, no pool lock
+                IPSubnet.objects.create(ip_pool=pool, inet="10.0.0.0/32")  # typed by hand
                 inserted.set()
-                time.sleep(0.5)  # still uncommitted while the allocation inserts the same block
+                time.sleep(0.5)  # still uncommitted while the allocation starts
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
             inserted.set()
@@ -71,9 +73,12 @@ def test_allocation_retries_when_a_writer_without_the_lock_takes_its_block(make_
     writer = threading.Thread(target=manual_writer)
     writer.start()
     assert inserted.wait(10)
-    subnet = allocate_subnet(pool)  # waits on the constraint, fails, looks again
+    started = time.monotonic()
+    subnet = allocate_subnet(pool)  # waits on the pool's lock
+    waited = time.monotonic() - started
     writer.join(10)
     assert errors == []
+    assert waited > 0.2  # it did wait for the writer's commit
     assert str(subnet.inet) == "10.0.0.1/32"
     assert sorted(str(s.inet) for s in IPSubnet.objects.all()) == ["10.0.0.0/32", "10.0.0.1/32"]
 
