@@ -14,7 +14,7 @@ import logging
 import traceback
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import default_task_backend
@@ -100,8 +100,16 @@ def _next_job(subject: str) -> ProvisioningJob | None:
             .order_by("id")
             .first()
         )
-    except DatabaseError:
+    except OperationalError as error:
+        if not _is_lock_not_available(error):
+            raise
         return None
+
+
+def _is_lock_not_available(error: OperationalError) -> bool:
+    """``NOWAIT`` found the row locked (PostgreSQL's SQLSTATE 55P03); any other
+    database error is a real failure and must not pass for "nothing to run"."""
+    return getattr(error.__cause__, "pgcode", None) == "55P03"
 
 
 def run_job(job: ProvisioningJob, now: datetime.datetime) -> bool:

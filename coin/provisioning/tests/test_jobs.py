@@ -1,0 +1,67 @@
+"""Two workers on one subject: the second leaves it to the first; a real database
+error is not mistaken for that."""
+
+import threading
+
+import pytest
+from django.db import OperationalError, connection, transaction
+
+from coin.provisioning.jobs import run_subject
+from coin.provisioning.models import ProvisioningJob
+
+
+def make_job(configuration) -> ProvisioningJob:
+    return ProvisioningJob.objects.create(
+        subject=f"configuration:{configuration.pk}",
+        configuration=configuration,
+        provisioner="tests.no.such.Provisioner",
+        action="update",
+        payload={},
+    )
+
+
+@pytest.fixture
+def configuration(member):
+    from coin.offers.models import Offer, OfferSubscription
+
+    offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
+    return OfferSubscription.objects.create(member=member, offer=offer).configuration
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_subject_locked_by_another_worker_is_left_to_it(configuration):
+    job = make_job(configuration)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                ProvisioningJob.objects.select_for_update().get(pk=job.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    assert locked.wait(10)
+    try:
+        assert run_subject(job.subject) == 0  # does not wait, does not run it
+    finally:
+        release.set()
+        worker.join(10)
+    job.refresh_from_db()
+    assert job.attempts == 0 and job.state == ProvisioningJob.State.PENDING
+
+
+@pytest.mark.django_db
+def test_a_database_error_is_not_taken_for_a_locked_subject(configuration, monkeypatch):
+    job = make_job(configuration)
+
+    def broken(*args, **kwargs):
+        raise OperationalError("the server closed the connection")
+
+    monkeypatch.setattr(ProvisioningJob.objects, "select_for_update", broken)
+    with pytest.raises(OperationalError):
+        run_subject(job.subject)
