@@ -42,7 +42,7 @@ def fetch(client, url: str, seen: dict[str, int]) -> str:
 
 def test_every_admin_page_of_the_demo_data_answers_without_a_server_error(demo_admin_client):
     seen: dict[str, int] = {}
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         fetch(demo_admin_client, admin_url(model, "changelist"), seen)
         fetch(demo_admin_client, admin_url(model, "add"), seen)
         for obj in model._default_manager.order_by("pk")[:ROWS_PER_MODEL]:
