@@ -3,6 +3,7 @@ the rate limits."""
 
 from collections.abc import Callable
 
+from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -41,15 +42,22 @@ class PrivateCacheMiddleware:
 
 
 class CoinCSPMiddleware(CSPMiddleware):
-    """django-csp's middleware, plus the images a page asked for through
-    ``request.csp_img_sources`` (the ISP's logo, set by the portal's context
-    processor when the page shows it)."""
+    """django-csp's middleware, plus:
+
+    - the images a page asked for through ``request.csp_img_sources`` (the ISP's
+      logo, set by the portal's context processor when the page shows it);
+    - inline styles (never scripts) under CSP_ALLOW_INLINE_STYLE_PREFIXES: the REST
+      framework's browsable API styles its pages inline.
+    """
 
     def get_policy_parts(self, request: HttpRequest, response: HttpResponse, report_only: bool = False):
         parts = super().get_policy_parts(request, response, report_only)
+        update = dict(parts.update or {})
         sources = getattr(request, "csp_img_sources", None)
         if sources:
-            update = dict(parts.update or {})
             update["img-src"] = [*update.get("img-src", []), *sources]
-            parts.update = update
+        prefixes = tuple(getattr(settings, "CSP_ALLOW_INLINE_STYLE_PREFIXES", ()))
+        if prefixes and request.path_info.startswith(prefixes):
+            update["style-src"] = [*update.get("style-src", []), UNSAFE_INLINE]
+        parts.update = update or parts.update
         return parts

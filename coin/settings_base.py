@@ -172,6 +172,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# Paths whose pages may use inline styles (scripts stay 'self'): the REST framework's
+# browsable API (staff only) styles its HTML inline. The portal and the admin do not.
+CSP_ALLOW_INLINE_STYLE_PREFIXES = ["/api/"]
 
 # --- Languages and time ---------------------------------------------------------------
 LANGUAGE_CODE = "fr"

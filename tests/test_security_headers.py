@@ -42,6 +42,22 @@ def test_anonymous_pages_have_the_policy(client, url):
     assert "'unsafe-eval'" not in response["Content-Security-Policy"]
 
 
+def test_only_the_browsable_api_may_style_inline_and_scripts_never(client, member_factory):
+    from rest_framework.authtoken.models import Token
+
+    staff = member_factory(username="root", is_staff=True, is_superuser=True)
+    api = client.get(
+        "/api/", HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}", HTTP_ACCEPT="text/html"
+    )
+    assert api.status_code == 200
+    assert directives(api)["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert directives(api)["script-src"] == ["'self'"]
+    client.force_login(staff)
+    admin = client.get("/admin/")
+    assert directives(admin)["style-src"] == ["'self'"]
+    assert directives(admin)["script-src"] == ["'self'"]
+
+
 def test_the_isp_logo_on_another_host_is_allowed_as_that_one_image(member_client, isp):
     isp.logoURL = "https://arlp.example/static/logo.svg"
     isp.save()
