@@ -8,6 +8,7 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -141,11 +142,15 @@ def test_behind_a_reverse_proxy_the_forwarded_address_is_the_one_locked(client, 
 
 
 def test_client_login_is_refused_without_a_request_and_force_login_works(client, member):
-    """Tests log in with force_login: authenticate() without the request is refused
-    by django-axes, loudly (a lockout that could be bypassed would be worthless)."""
+    """Tests log in with force_login (or client.login(request=…)): authenticate()
+    without the request is refused by django-axes, loudly (a lockout that could be
+    bypassed would be worthless)."""
     from axes.exceptions import AxesBackendRequestParameterRequired
 
     with pytest.raises(AxesBackendRequestParameterRequired):
         client.login(username="camille", password=PASSWORD)
+    assert client.login(request=RequestFactory().post("/login/"), username="camille", password=PASSWORD)
+    assert client.get(reverse("portal:dashboard")).status_code == 200
+    client.logout()
     client.force_login(member)
     assert client.get(reverse("portal:dashboard")).status_code == 200
