@@ -60,6 +60,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # domain that only its owner can make: it stays off, and so does Django's reminder about it.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# --- Behind nginx: login lockout and rate limits -----------------------------------------
+# nginx appends the client's address to X-Forwarded-For
+# (proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;): without this, every
+# client would have nginx's address, and one attacker would lock everybody out.
+REVERSE_PROXY_COUNT = 1
+# Rate-limit counters must be shared by all gunicorn workers: the database cache needs no
+# other service (create its table once: manage.py createcachetable). Redis or Memcached
+# do as well.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "coin_cache"}}
+
 # --- Email -----------------------------------------------------------------------------
 # CHANGE: the sender of emails and who hears about errors and events.
 DEFAULT_FROM_EMAIL = "Coin <coin@isp.example>"

@@ -1,5 +1,7 @@
 """The base model of every configuration app (see EXTENDING.md for the contract)."""
 
+from collections.abc import Callable
+
 from django.apps import apps
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
@@ -52,12 +54,28 @@ class Configuration(PolymorphicModel):
             schedule(self, action="delete")
             return super().delete(*args, **kwargs)
 
-    def get_absolute_url(self) -> str | None:
-        """The member's page of this configuration, when the app has views."""
+    def member_page_url(self) -> str | None:
+        """The member's page of this configuration, or None when the app has no views."""
         try:
             return reverse(f"{self.url_namespace}:details", kwargs={"pk": self.pk})
         except NoReverseMatch:
             return None
+
+    @property
+    def get_absolute_url(self) -> Callable[[], str]:
+        """Django's ``get_absolute_url()``, present only when there is a member page.
+
+        Django (the admin's "View on site" links, ``/admin/r/``) asks ``hasattr(obj,
+        "get_absolute_url")`` and expects a string from it. A configuration app without
+        views has no member page: the attribute is then missing, so that the admin shows
+        no link and ``/admin/r/`` answers 404 instead of crashing on None.
+        """
+        url = self.member_page_url()
+        if url is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no member page (no '{self.url_namespace}:details' URL)"
+            )
+        return lambda: url
 
     def subnet_event(self) -> None:
         """Called once after a transaction that changed the subnets attached to this

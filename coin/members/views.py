@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from coin.members.emails import send_signup_confirmation
 from coin.members.forms import ProfileForm, SignupForm
 from coin.members.models import Member
+from coin.ratelimit import by_address, by_posted_email, ratelimit
 
 
 class SignupTokenGenerator(PasswordResetTokenGenerator):
@@ -114,3 +116,27 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
             "membership_info_url": settings.MEMBER_MEMBERSHIP_INFO_URL,
         },
     )
+
+
+# --- Login lockout and password reset ------------------------------------------------
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None):
+    """The page django-axes shows instead of the login form's answer once an account or
+    an address is locked out (AXES_LOCKOUT_CALLABLE): HTTP 429 with the
+    ``registration/lockout.html`` template, which an ISP may override."""
+    from axes.helpers import get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "cooloff_minutes": max(1, int(cool_off.total_seconds() // 60)) if cool_off else None,
+    }
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+# Django's password reset, rate-limited per address and per email asked for
+# (RATE_LIMITS "password_reset_address" and "password_reset_email").
+password_reset = ratelimit(
+    [("password_reset_address", by_address), ("password_reset_email", by_posted_email)]
+)(auth_views.PasswordResetView.as_view())

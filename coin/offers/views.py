@@ -12,6 +12,7 @@ from coin.configuration.models import Configuration
 from coin.offers.forms import ResignForm, SubscriptionRequestForm
 from coin.offers.models import OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import earliest_resign_date, request_subscription, resign
+from coin.ratelimit import by_member, ratelimit
 
 
 @login_required
@@ -35,6 +36,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@ratelimit([("subscription_request", by_member)])
 @require_http_methods(["GET", "POST"])
 def request_offer(request: HttpRequest) -> HttpResponse:
     form = SubscriptionRequestForm(request.POST or None)

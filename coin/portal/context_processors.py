@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.apps import apps
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -19,13 +21,25 @@ def menu_entries() -> list[tuple[str, str]]:
     return entries
 
 
+def image_source(url: str) -> str | None:
+    """The CSP source that allows exactly this http(s) image URL (None for anything
+    else: data: images are allowed anyway, and nothing odd goes into the header)."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    source = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
+    if any(char in source for char in " ;,'\"\t\r\n"):
+        return None
+    return source
+
+
 def portal(request) -> dict:
     """Branding and menu for every portal page (the ISP row is read lazily: pages
     that do not show it cost no query)."""
     context = {
         "INSTALLED_APPS": settings.INSTALLED_APPS,
         "self_registration": settings.MEMBER_SELF_REGISTRATION,
-        "isp": _LazyISP(),
+        "isp": _LazyISP(request),
     }
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         context["menu_entries"] = menu_entries()
@@ -35,7 +49,8 @@ def portal(request) -> dict:
 class _LazyISP:
     """Stands for the ISPInfo row in templates and fetches it on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, request=None) -> None:
+        self._request = request
         self._loaded = False
         self._isp = None
 
@@ -43,6 +58,12 @@ class _LazyISP:
         if not self._loaded:
             self._isp = ISPInfo.objects.select_related("bank_info").first()
             self._loaded = True
+            if self._isp is not None and self._request is not None:
+                # The logo may live on the ISP's website: the page's CSP allows that
+                # one image (coin.middleware.CoinCSPMiddleware).
+                source = image_source(self._isp.logoURL)
+                if source:
+                    self._request.csp_img_sources = [source]
         return self._isp
 
     def __bool__(self) -> bool:
