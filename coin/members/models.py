@@ -189,7 +189,8 @@ class MembershipFee(models.Model):
             ),
             # What max_digits=8 holds: SQLite stores any number (PostgreSQL's numeric refuses).
             models.CheckConstraint(
-                condition=models.Q(amount__lte=Decimal("999999.99")), name="membership_fee_amount_within_column"
+                condition=models.Q(amount__lte=Decimal("999999.99")),
+                name="membership_fee_amount_within_column",
             ),
         ]
 
