@@ -310,7 +310,9 @@ def insert_batch_drafts(
     """
     try:
         with transaction.atomic():
-            invoices = insert_drafts([(charge.member, charge.lines) for charge in charges], on)
+            invoices = insert_drafts(
+                [(charge.member, charge.lines) for charge in charges], on, lines_checked=True
+            )
         return list(zip(charges, invoices, strict=True)), [], []
     except DatabaseError:
         pass
@@ -318,7 +320,7 @@ def insert_batch_drafts(
     for charge in charges:
         try:
             with transaction.atomic():
-                [invoice] = insert_drafts([(charge.member, charge.lines)], on)
+                [invoice] = insert_drafts([(charge.member, charge.lines)], on, lines_checked=True)
         except IntegrityError as error:
             # Another run billed (some of) these periods first: its invoice stands.
             skipped.append((charge, _first_line(error)))

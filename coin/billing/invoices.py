@@ -118,18 +118,23 @@ def issue_invoice(member: Member, lines: list[Line], invoice_date: datetime.date
     return invoice
 
 
-def insert_drafts(bills: list[tuple[Member, list[Line]]], invoice_date: datetime.date) -> list[Invoice]:
+def insert_drafts(
+    bills: list[tuple[Member, list[Line]]], invoice_date: datetime.date, *, lines_checked: bool = False
+) -> list[Invoice]:
     """Store one draft invoice with its lines per (member, lines), in two INSERTs
     whatever the number of bills; number_drafts() validates them.
 
     The first half of issuing: call it inside the transaction that numbers the drafts,
     so that a line refused by a constraint (a period billed meanwhile) rolls its draft
     back before any number is taken. Returns the drafts in the order of ``bills``.
+    The lines' bounds are checked (check_lines) unless the caller did (``lines_checked``:
+    a charge run checks them when it plans, subscription by subscription).
     """
     if any(not lines for _member, lines in bills):
         raise ValidationError(_("An invoice needs at least one line."))
-    for _member, lines in bills:
-        check_lines(lines)
+    if not lines_checked:
+        for _member, lines in bills:
+            check_lines(lines)
     if any(lines_total(lines) < 0 for _member, lines in bills):
         raise ValidationError(_("An invoice cannot be negative: issue a credit note instead."))
     _check_date(invoice_date)
