@@ -287,3 +287,18 @@ def test_dates_beyond_the_calendar_are_an_error_not_a_crash():
         block(d("9995-01-01"), 120, 0)
     with pytest.raises(ValueError, match="from 1 to 120"):
         block(d("2025-01-01"), 8418169, 0)
+
+
+def test_the_migration_adding_the_bounds_names_the_offers_out_of_them(vpn, offer_factory):
+    """On a database that already holds an absurd billing period, the migration stops
+    with the offers to fix instead of failing on the constraint."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("coin.offers.migrations.0002_billing_period_bounds")
+    migration.refuse_offers_out_of_bounds(apps, None)  # nothing out of bounds: passes
+    absurd = offer_factory(name="Absurd", reference="ABSURD")
+    force_billing_period(absurd)
+    with pytest.raises(RuntimeError, match=r"ABSURD \(\d+ months\)"):
+        migration.refuse_offers_out_of_bounds(apps, None)

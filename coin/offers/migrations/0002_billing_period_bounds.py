@@ -4,6 +4,23 @@ import django.core.validators
 from django.db import migrations, models
 
 
+def refuse_offers_out_of_bounds(apps, schema_editor):
+    """Name the offers the new CHECK would refuse, rather than fail on the constraint:
+    an admin decides their real billing period (the migration changes no billing)."""
+    Offer = apps.get_model("offers", "Offer")
+    bad = list(
+        Offer.objects.exclude(billing_period__gte=1, billing_period__lte=120).values_list(
+            "reference", "billing_period"
+        )
+    )
+    if bad:
+        listed = ", ".join(f"{reference} ({months} months)" for reference, months in bad)
+        raise RuntimeError(
+            f"These offers bill out of 1 to 120 months: {listed}. Set their billing period "
+            "(e.g. UPDATE offers_offer SET billing_period = 12 WHERE reference = '…'), then migrate again."
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -11,6 +28,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_offers_out_of_bounds, migrations.RunPython.noop),
         migrations.RemoveConstraint(
             model_name='offer',
             name='offer_billing_period_positive',
