@@ -242,6 +242,9 @@ BANK_CSV_FORMAT = {
     "label_column": "Libellé",
     "id_column": None,
 }
+# Largest bank statement file accepted (command and admin upload), in bytes. A bigger
+# file is refused before it is read; split it. 10 MiB is about 200,000 CSV lines.
+BANK_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 
 # --- Billing documents and unpaid bills ---------------------------------------------
 # Invoices, credit notes and receipts (PDF) are stored here, outside MEDIA_ROOT: they

@@ -503,7 +503,7 @@ class BankImportAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             try:
                 result = import_statement(
-                    upload.read(),
+                    upload.file,  # read as a stream: on disk when larger than FILE_UPLOAD_MAX_MEMORY_SIZE
                     upload.name,
                     form.cleaned_data["file_format"] or None,
                     user=request.user,

@@ -8,7 +8,14 @@ Guarantees:
 
 - A file is imported whole or not at all: it is parsed completely before anything is
   written, and written in one transaction. A bad line stops the import with an error
-  naming the line and the field.
+  naming the line and the field: an amount that does not fit the payments' column, a
+  date in the future or before bounds.EARLIEST_PAYMENT_DATE, as the model refuses them.
+- A file larger than BANK_IMPORT_MAX_BYTES is refused before it is read. A file is read
+  as a stream (never whole in memory as bytes and text), and written in chunks
+  (CHUNK_SIZE rows per statement), so that no statement exceeds SQLite's limit on SQL
+  variables and memory stays bounded by the size limit.
+- CAMT.053 is parsed with defusedxml: a DOCTYPE, an entity declaration (billion laughs)
+  or an external reference is refused, whatever the file's encoding.
 - The same file is refused the second time (its SHA-256 is stored in BankImport).
 - A line that an earlier, different file already brought (statements overlap) is
   skipped and reported. It is recognised by the bank's transaction id when there is
@@ -18,21 +25,27 @@ Guarantees:
   as a payment without member, listed in the report, for an admin to assign.
 """
 
+import codecs
 import csv
 import datetime
 import hashlib
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
+import defusedxml
+import defusedxml.ElementTree
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from coin.billing.bounds import check_fields
 from coin.billing.models import BankImport, Invoice, Payment
 from coin.billing.numbering import INVOICE_NUMBER_RE
 from coin.billing.payments import settle
@@ -40,6 +53,12 @@ from coin.members.models import Member
 from coin.offers.models import OfferSubscription
 
 FORMATS = ("csv", "camt053")
+
+# Rows per INSERT and keys per lookup: far below SQLite's limit on SQL variables (999 in
+# older builds) whatever the number of lines.
+CHUNK_SIZE = 500
+READ_SIZE = 64 * 1024
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
 class BankImportError(ValidationError):
@@ -57,7 +76,61 @@ class BankLine:
     bank_id: str = ""
 
 
+def _fail(position: str, field: str, value: str, why: str) -> "BankImportError":
+    return BankImportError(
+        _("%(position)s, %(field)s %(value)r: %(why)s")
+        % {"position": position[:1].upper() + position[1:], "field": field, "value": value, "why": why}
+    )
+
+
+def check_line_bounds(position: str, amount: Decimal, day: datetime.date, fields: dict[str, tuple]) -> None:
+    """A credit fits a payment: its amount the column's digits, its date between
+    EARLIEST_PAYMENT_DATE and today (the Payment fields' own validators). ``fields``
+    names the file's field and raw value of ``amount`` and ``date``, for the message."""
+    try:
+        check_fields(Payment, {"amount": amount, "date": day})
+    except ValidationError as error:
+        name, errors = next(iter(error.error_dict.items()))
+        field, raw = fields[name]
+        raise _fail(position, field, raw, " ".join(e.message % (e.params or {}) for e in errors)) from None
+
+
 # --- Reading files ----------------------------------------------------------------------------
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "BANK_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _as_file(source: bytes | BinaryIO) -> BinaryIO:
+    return io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+
+
+def check_size(source: BinaryIO) -> int:
+    """The file's size in bytes; BankImportError when above BANK_IMPORT_MAX_BYTES."""
+    source.seek(0, io.SEEK_END)
+    size = source.tell()
+    source.seek(0)
+    limit = max_bytes()
+    if size > limit:
+        raise BankImportError(
+            _(
+                "The file is %(size)s bytes: at most %(limit)s bytes are accepted "
+                "(setting BANK_IMPORT_MAX_BYTES). Split the statement."
+            )
+            % {"size": size, "limit": limit}
+        )
+    return size
+
+
+def file_sha256(source: BinaryIO) -> str:
+    """SHA-256 of the whole file, read in chunks; the file is left at its start."""
+    digest = hashlib.sha256()
+    source.seek(0)
+    while chunk := source.read(READ_SIZE):
+        digest.update(chunk)
+    source.seek(0)
+    return digest.hexdigest()
 
 
 def _csv_format() -> dict:
@@ -90,17 +163,33 @@ def parse_amount(text: str, decimal_separator: str = ".") -> Decimal:
     return value
 
 
-def parse_csv(data: bytes, csv_format: dict | None = None) -> tuple[list[BankLine], list[dict]]:
-    """The credit lines of a CSV export, and the lines ignored (debits, empty amounts)."""
+def parse_csv(source: bytes | BinaryIO, csv_format: dict | None = None) -> tuple[list[BankLine], list[dict]]:
+    """The credit lines of a CSV export, and the lines ignored (debits, empty amounts).
+    ``source`` is read as a stream."""
     fmt = {**_csv_format(), **(csv_format or {})}
+    source = _as_file(source)
     try:
-        text = data.decode(fmt["encoding"])
-    except (UnicodeDecodeError, LookupError) as error:
-        raise BankImportError(
-            _("The file is not in the %(encoding)s encoding set in BANK_CSV_FORMAT (%(error)s).")
-            % {"encoding": fmt["encoding"], "error": error}
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=fmt["delimiter"])
+        codecs.lookup(fmt["encoding"])
+    except LookupError as error:
+        raise _encoding_error(fmt, error) from None
+    text = io.TextIOWrapper(source, encoding=fmt["encoding"], newline="")
+    try:
+        return _read_csv(text, fmt)
+    except UnicodeDecodeError as error:
+        raise _encoding_error(fmt, error) from None
+    finally:
+        text.detach()  # leave the caller's file open
+
+
+def _encoding_error(fmt: dict, error: Exception) -> BankImportError:
+    return BankImportError(
+        _("The file is not in the %(encoding)s encoding set in BANK_CSV_FORMAT (%(error)s).")
+        % {"encoding": fmt["encoding"], "error": error}
+    )
+
+
+def _read_csv(text: io.TextIOBase, fmt: dict) -> tuple[list[BankLine], list[dict]]:
+    reader = csv.DictReader(text, delimiter=fmt["delimiter"])
     columns = {
         key: fmt[f"{key}_column"] for key in ("date", "amount", "label", "id") if fmt.get(f"{key}_column")
     }
@@ -114,24 +203,12 @@ def parse_csv(data: bytes, csv_format: dict | None = None) -> tuple[list[BankLin
     for row in reader:
         number = reader.line_num
         position = _("line %(n)d") % {"n": number}
-
-        def fail(field: str, value: str, why: str, position=position) -> BankImportError:
-            return BankImportError(
-                _("%(position)s, %(field)s %(value)r: %(why)s")
-                % {
-                    "position": position[:1].upper() + position[1:],
-                    "field": field,
-                    "value": value,
-                    "why": why,
-                }
-            )
-
         if not any((value or "").strip() for value in row.values()):
             continue  # blank line
         if None in row:
-            raise fail(_("columns"), "", _("this line has more columns than the header."))
+            raise _fail(position, _("columns"), "", _("this line has more columns than the header."))
         if any(row.get(name) is None for name in columns.values()):
-            raise fail(_("columns"), "", _("this line has fewer columns than the header."))
+            raise _fail(position, _("columns"), "", _("this line has fewer columns than the header."))
         raw_amount = (row.get(columns["amount"]) or "").strip()
         if not raw_amount:
             ignored.append({"line": number, "reason": _("no amount (debit)")})
@@ -139,17 +216,26 @@ def parse_csv(data: bytes, csv_format: dict | None = None) -> tuple[list[BankLin
         try:
             amount = parse_amount(raw_amount, fmt["decimal_separator"])
         except ValueError:
-            raise fail(columns["amount"], raw_amount, _("not an amount.")) from None
+            raise _fail(position, columns["amount"], raw_amount, _("not an amount.")) from None
         raw_date = (row.get(columns["date"]) or "").strip()
         try:
             day = datetime.datetime.strptime(raw_date, fmt["date_format"]).date()
         except ValueError:
-            raise fail(
-                columns["date"], raw_date, _("not a date in the format %(f)s.") % {"f": fmt["date_format"]}
+            raise _fail(
+                position,
+                columns["date"],
+                raw_date,
+                _("not a date in the format %(f)s.") % {"f": fmt["date_format"]},
             ) from None
         if amount <= 0:
             ignored.append({"line": number, "reason": _("debit")})
             continue
+        check_line_bounds(
+            position,
+            amount,
+            day,
+            {"amount": (columns["amount"], raw_amount), "date": (columns["date"], raw_date)},
+        )
         label = " ".join((row.get(columns["label"]) or "").split())
         bank_id = (row.get(columns["id"]) or "").strip() if "id" in columns else ""
         lines.append(BankLine(position, day, amount, label, bank_id))
@@ -163,77 +249,109 @@ def _camt_text(element: ET.Element | None, path: str, ns: dict) -> str:
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
-def parse_camt053(data: bytes) -> tuple[list[BankLine], list[dict]]:
+def parse_camt053(source: bytes | BinaryIO) -> tuple[list[BankLine], list[dict]]:
     """The credit entries (CdtDbtInd CRDT) of a CAMT.053 statement, in any version of
-    the camt.053 namespace; and the entries ignored (debits, entries not booked)."""
-    if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data.upper():
-        raise BankImportError(_("The XML file declares a DOCTYPE or entities: refused for safety."))
+    the camt.053 namespace; and the entries ignored (debits, entries not booked).
+
+    Read as a stream by defusedxml (no DOCTYPE, entity or external reference, whatever
+    the encoding): each entry is read when it ends, then dropped from the tree."""
+    source = _as_file(source)
+    lines, ignored = [], []
+    path: list[str] = []
+    ns: dict[str, str] = {}
+    root_error = None
+    index = 0
     try:
-        root = ET.fromstring(data)
+        events = defusedxml.ElementTree.iterparse(source, events=("start", "end"), forbid_dtd=True)
+        for event, element in events:
+            if event == "start":
+                if not path:
+                    match = re.match(r"\{([^}]*)\}Document$", element.tag)
+                    if match and "camt.053" in match.group(1):
+                        ns["c"] = match.group(1)
+                    else:
+                        root_error = _("Not a CAMT.053 statement: the root element is %(tag)s.") % {
+                            "tag": element.tag
+                        }
+                path.append(element.tag)
+                continue
+            path.pop()
+            if root_error is None and _is_entry(path, element, ns):
+                index += 1
+                _read_entry(element, index, ns, lines, ignored)
+                element.clear()
+    except defusedxml.DefusedXmlException as error:
+        raise BankImportError(
+            _("The XML file declares a DOCTYPE or entities: refused for safety (%(error)s).")
+            % {"error": error}
+        ) from None
     except ET.ParseError as error:
         raise BankImportError(_("Not a well-formed XML file: %(error)s.") % {"error": error}) from None
-    match = re.match(r"\{([^}]*)\}Document$", root.tag)
-    if not match or "camt.053" not in match.group(1):
-        raise BankImportError(_("Not a CAMT.053 statement: the root element is %(tag)s.") % {"tag": root.tag})
-    ns = {"c": match.group(1)}
-    entries = root.findall("./c:BkToCstmrStmt/c:Stmt/c:Ntry", ns)
-    lines, ignored = [], []
-    for index, entry in enumerate(entries, start=1):
-        reference = _camt_text(entry, "c:NtryRef", ns) or _camt_text(entry, "c:AcctSvcrRef", ns)
-        position = _("entry %(n)d") % {"n": index} + (f" ({reference})" if reference else "")
-
-        def fail(field: str, value: str, why: str, position=position) -> BankImportError:
-            return BankImportError(
-                _("%(position)s, %(field)s %(value)r: %(why)s")
-                % {
-                    "position": position[:1].upper() + position[1:],
-                    "field": field,
-                    "value": value,
-                    "why": why,
-                }
-            )
-
-        indicator = _camt_text(entry, "c:CdtDbtInd", ns)
-        if indicator not in ("CRDT", "DBIT"):
-            raise fail("CdtDbtInd", indicator, _("expected CRDT or DBIT."))
-        if indicator != "CRDT":
-            ignored.append({"line": index, "reason": _("debit")})
-            continue
-        status = _camt_text(entry, "c:Sts", ns) or _camt_text(entry, "c:Sts/c:Cd", ns)
-        if status and status not in ("BOOK",):
-            ignored.append({"line": index, "reason": _("not booked (%(status)s)") % {"status": status}})
-            continue
-        raw_amount = _camt_text(entry, "c:Amt", ns)
-        try:
-            amount = parse_amount(raw_amount)
-        except ValueError:
-            raise fail("Amt", raw_amount, _("not an amount.")) from None
-        if amount <= 0:
-            raise fail("Amt", raw_amount, _("a credit must be positive."))
-        raw_date = _camt_text(entry, "c:BookgDt/c:Dt", ns) or _camt_text(entry, "c:BookgDt/c:DtTm", ns)[:10]
-        try:
-            day = datetime.date.fromisoformat(raw_date)
-        except ValueError:
-            raise fail("BookgDt", raw_date, _("not a date (YYYY-MM-DD).")) from None
-        remittance = [
-            (element.text or "").strip() for element in entry.findall(".//c:TxDtls/c:RmtInf/c:Ustrd", ns)
-        ]
-        label = " ".join(" ".join([*remittance, _camt_text(entry, "c:AddtlNtryInf", ns)]).split())
-        bank_id = _camt_text(entry, "c:AcctSvcrRef", ns) or _camt_text(entry, "c:NtryRef", ns)
-        lines.append(BankLine(position, day, amount, label, bank_id))
+    if root_error is not None:
+        raise BankImportError(root_error)
     return lines, ignored
 
 
-def parse(data: bytes, file_format: str) -> tuple[list[BankLine], list[dict]]:
+def _is_entry(path: list[str], element: ET.Element, ns: dict) -> bool:
+    """Whether ``element``, just ended under ``path``, is Document/BkToCstmrStmt/Stmt/Ntry."""
+    c = "{" + ns["c"] + "}"
+    return element.tag == f"{c}Ntry" and path == [f"{c}Document", f"{c}BkToCstmrStmt", f"{c}Stmt"]
+
+
+def _read_entry(entry: ET.Element, index: int, ns: dict, lines: list, ignored: list) -> None:
+    reference = _camt_text(entry, "c:NtryRef", ns) or _camt_text(entry, "c:AcctSvcrRef", ns)
+    position = _("entry %(n)d") % {"n": index} + (f" ({reference})" if reference else "")
+    indicator = _camt_text(entry, "c:CdtDbtInd", ns)
+    if indicator not in ("CRDT", "DBIT"):
+        raise _fail(position, "CdtDbtInd", indicator, _("expected CRDT or DBIT."))
+    if indicator != "CRDT":
+        ignored.append({"line": index, "reason": _("debit")})
+        return
+    status = _camt_text(entry, "c:Sts", ns) or _camt_text(entry, "c:Sts/c:Cd", ns)
+    if status and status not in ("BOOK",):
+        ignored.append({"line": index, "reason": _("not booked (%(status)s)") % {"status": status}})
+        return
+    raw_amount = _camt_text(entry, "c:Amt", ns)
+    try:
+        amount = parse_amount(raw_amount)
+    except ValueError:
+        raise _fail(position, "Amt", raw_amount, _("not an amount.")) from None
+    if amount <= 0:
+        raise _fail(position, "Amt", raw_amount, _("a credit must be positive."))
+    raw_date = _camt_text(entry, "c:BookgDt/c:Dt", ns) or _camt_text(entry, "c:BookgDt/c:DtTm", ns)[:10]
+    try:
+        day = datetime.date.fromisoformat(raw_date)
+    except ValueError:
+        raise _fail(position, "BookgDt", raw_date, _("not a date (YYYY-MM-DD).")) from None
+    check_line_bounds(position, amount, day, {"amount": ("Amt", raw_amount), "date": ("BookgDt", raw_date)})
+    remittance = [
+        (element.text or "").strip() for element in entry.findall(".//c:TxDtls/c:RmtInf/c:Ustrd", ns)
+    ]
+    label = " ".join(" ".join([*remittance, _camt_text(entry, "c:AddtlNtryInf", ns)]).split())
+    bank_id = _camt_text(entry, "c:AcctSvcrRef", ns) or _camt_text(entry, "c:NtryRef", ns)
+    lines.append(BankLine(position, day, amount, label, bank_id))
+
+
+def parse(source: bytes | BinaryIO, file_format: str) -> tuple[list[BankLine], list[dict]]:
     if file_format == "csv":
-        return parse_csv(data)
+        return parse_csv(source)
     if file_format == "camt053":
-        return parse_camt053(data)
+        return parse_camt053(source)
     raise BankImportError(_("Unknown format %(format)s: csv or camt053.") % {"format": file_format})
 
 
-def guess_format(filename: str, data: bytes) -> str:
-    return "camt053" if filename.lower().endswith(".xml") or data.lstrip()[:5] == b"<?xml" else "csv"
+def guess_format(filename: str, source: bytes | BinaryIO) -> str:
+    """camt053 for a .xml file or one that starts with an XML declaration (UTF-8 or
+    UTF-16), else csv."""
+    if filename.lower().endswith(".xml"):
+        return "camt053"
+    source = _as_file(source)
+    start = source.read(64)
+    source.seek(0)
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if start.startswith(bom):
+            start = start[len(bom) :].decode(encoding, errors="ignore").encode()
+    return "camt053" if start.removeprefix(codecs.BOM_UTF8).lstrip()[:5] == b"<?xml" else "csv"
 
 
 # --- Recognising lines and members ------------------------------------------------------------
@@ -357,26 +475,42 @@ class ImportResult:
         }
 
 
+def _chunks(items: list, size: int = CHUNK_SIZE) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def existing_keys(keys: Iterable[str]) -> set[str]:
+    """The import keys already recorded, looked up CHUNK_SIZE at a time."""
+    found = set()
+    for chunk in _chunks(list(keys)):
+        found |= set(Payment.objects.filter(import_key__in=chunk).values_list("import_key", flat=True))
+    return found
+
+
 def import_statement(
-    data: bytes,
+    data: bytes | BinaryIO,
     filename: str,
     file_format: str | None = None,
     *,
     user: Member | None = None,
     dry_run: bool = False,
 ) -> ImportResult:
-    """Import a statement file (see the module's guarantees). Raises BankImportError."""
-    file_format = file_format or guess_format(filename, data)
-    digest = hashlib.sha256(data).hexdigest()
+    """Import a statement file, given as bytes or a binary file open at its start (see
+    the module's guarantees). Raises BankImportError."""
+    source = _as_file(data)
+    check_size(source)
+    file_format = file_format or guess_format(filename, source)
+    digest = file_sha256(source)
     previous = BankImport.objects.filter(sha256=digest).first()
     if previous is not None:
         raise BankImportError(
             _("This file was already imported on %(date)s (%(filename)s): nothing was imported again.")
             % {"date": f"{previous.imported_at:%Y-%m-%d %H:%M}", "filename": previous.filename}
         )
-    lines, ignored = parse(data, file_format)
+    lines, ignored = parse(source, file_format)
     keys = import_keys(lines)
-    existing = set(Payment.objects.filter(import_key__in=keys).values_list("import_key", flat=True))
+    existing = existing_keys(keys)
     report = {
         "filename": filename,
         "format": file_format,
@@ -392,13 +526,16 @@ def import_statement(
     total = Decimal("0")
     payments = []
     seen_keys = set()
+    matches: dict[str, Match] = {}
     for line, key in zip(lines, keys, strict=True):
         described = {"line": line.position, "date": line.date.isoformat(), "amount": str(line.amount)}
         if key in existing or key in seen_keys:
             report["duplicates"].append({**described, "label": line.label})
             continue
         seen_keys.add(key)
-        match = find_match(line.label)
+        if line.label not in matches:  # statements repeat labels (standing orders)
+            matches[line.label] = find_match(line.label)
+        match = matches[line.label]
         if match.member is None:
             report["unmatched"].append({**described, "label": line.label, "reason": match.reason})
         else:
@@ -429,7 +566,7 @@ def import_statement(
             )
             for payment in payments:
                 payment.bank_import = bank_import
-            Payment.objects.bulk_create(payments)
+            Payment.objects.bulk_create(payments, batch_size=CHUNK_SIZE)
             settle(payment.member_id for payment in payments)
     except IntegrityError as error:
         # Another import of this file, or of lines of it, committed meanwhile.

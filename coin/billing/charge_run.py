@@ -8,6 +8,12 @@ member's draft and lines are inserted first and the numbers taken last, so a mem
 whose periods another run billed meanwhile (the unique constraints on InvoiceDetail
 refuse the second line) is rolled back whole, to its own savepoint, and reported,
 without using a number.
+
+One bad subscription or member never stops the run: a subscription whose periods
+cannot be computed (an offer's billing period out of bounds forced into the database,
+a block beyond year 9999) or whose lines are out of bounds is reported with its
+reason and left out, and the member's other subscriptions are billed; a member whose
+invoice cannot be stored is reported and the others are billed.
 """
 
 import datetime
@@ -17,13 +23,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby, islice
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import DateField, Exists, F, Func, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from coin.billing.bounds import check_invoice_total
 from coin.billing.charging import Period, charge_for
-from coin.billing.invoices import Line, insert_drafts, number_drafts
+from coin.billing.invoices import Line, check_lines, insert_drafts, number_drafts
 from coin.billing.models import Invoice, InvoiceDetail
 from coin.offers.models import OfferSubscription
 
@@ -131,11 +139,17 @@ def lines_for(
     return lines + [period_line(subscription, period, day) for period in charge.periods]
 
 
+# A subscription left out of the run, and why.
+SubscriptionFailure = tuple[OfferSubscription, str]
+
+
 @dataclass
 class MemberCharge:
     member: object
     lines: list[Line]
     invoice: Invoice | None = None
+    # The member's subscriptions that could not be billed (their lines are not in ``lines``).
+    failures: list[SubscriptionFailure] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
@@ -151,9 +165,24 @@ def plan(on: datetime.date) -> Iterator[MemberCharge]:
     subscriptions = subscriptions_to_charge(on).iterator(chunk_size=2000)
     for _member_id, group in groupby(subscriptions, key=lambda s: s.member_id):
         group = list(group)
-        lines = [line for subscription in group for line in lines_for(subscription, on, day)]
-        if lines:
-            yield MemberCharge(group[0].member, lines)
+        lines, failures = [], []
+        for subscription in group:
+            try:
+                subscription_lines = lines_for(subscription, on, day)
+                check_lines(subscription_lines)
+            except (ValueError, OverflowError, ValidationError) as error:
+                failures.append((subscription, _reason(error)))
+            else:
+                lines += subscription_lines
+        if lines or failures:
+            yield MemberCharge(group[0].member, lines, failures=failures)
+
+
+def _reason(error: Exception) -> str:
+    """An error as one line for the run's report."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return _first_line(error)
 
 
 # A member not billed, and why (the first line of the database's error).
@@ -167,6 +196,11 @@ class RunReport:
     invoices: list[MemberCharge] = field(default_factory=list)
     skipped: list[Reason] = field(default_factory=list)
     failed: list[Reason] = field(default_factory=list)
+    failed_subscriptions: list[SubscriptionFailure] = field(default_factory=list)
+
+    @property
+    def has_failures(self) -> bool:
+        return bool(self.failed or self.failed_subscriptions)
 
     @property
     def lines(self) -> int:
@@ -191,6 +225,8 @@ class RunReport:
             }
         if self.failed:
             text += _("; %(n)d member(s) failed") % {"n": len(self.failed)}
+        if self.failed_subscriptions:
+            text += _("; %(n)d subscription(s) failed") % {"n": len(self.failed_subscriptions)}
         return text + "."
 
 
@@ -207,9 +243,21 @@ def charge_subscriptions(
     progress: Callable[[Iterable[MemberCharge], int], Iterable[MemberCharge]] | None = None,
 ) -> RunReport:
     """Bill every subscription's unbilled periods up to ``on``: one validated invoice
-    per member. Safe to run twice, or twice at once."""
+    per member. Safe to run twice, or twice at once. A subscription or a member that
+    cannot be billed is reported (``failed_subscriptions``, ``failed``) and the others
+    are billed."""
     report = RunReport(on, dry_run)
-    charges = list(plan(on))
+    charges = []
+    for charge in plan(on):
+        report.failed_subscriptions.extend(charge.failures)
+        if not charge.lines:
+            continue
+        try:
+            check_invoice_total(charge.total)
+        except ValidationError as error:
+            report.failed.append((charge, _reason(error)))
+        else:
+            charges.append(charge)
     iterable = progress(charges, len(charges)) if progress else charges
     if dry_run:
         report.invoices.extend(iterable)
@@ -262,7 +310,9 @@ def insert_batch_drafts(
     """
     try:
         with transaction.atomic():
-            invoices = insert_drafts([(charge.member, charge.lines) for charge in charges], on)
+            invoices = insert_drafts(
+                [(charge.member, charge.lines) for charge in charges], on, lines_checked=True
+            )
         return list(zip(charges, invoices, strict=True)), [], []
     except DatabaseError:
         pass
@@ -270,12 +320,14 @@ def insert_batch_drafts(
     for charge in charges:
         try:
             with transaction.atomic():
-                [invoice] = insert_drafts([(charge.member, charge.lines)], on)
+                [invoice] = insert_drafts([(charge.member, charge.lines)], on, lines_checked=True)
         except IntegrityError as error:
             # Another run billed (some of) these periods first: its invoice stands.
             skipped.append((charge, _first_line(error)))
         except DatabaseError as error:
             failed.append((charge, _first_line(error)))
+        except ValidationError as error:  # lines out of bounds (checked when planned already)
+            failed.append((charge, _reason(error)))
         else:
             drafts.append((charge, invoice))
     return drafts, skipped, failed

@@ -38,6 +38,7 @@ from decimal import Decimal
 
 from coin.billing.money import prorata
 from coin.dates import add_months
+from coin.offers.models import MAX_BILLING_PERIOD, MIN_BILLING_PERIOD
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -85,9 +86,13 @@ def block_number(subscription_date: datetime.date, billing_period: int, day: dat
 
 
 def block(subscription_date: datetime.date, billing_period: int, number: int) -> Block:
-    """Block ``number`` (from 0) of a subscription."""
-    if billing_period < 1:
-        raise ValueError("a billing period is at least one month")
+    """Block ``number`` (from 0) of a subscription. Raises ValueError for a billing
+    period out of its bounds (1 to 120 months) or a block beyond year 9999."""
+    if not MIN_BILLING_PERIOD <= billing_period <= MAX_BILLING_PERIOD:
+        raise ValueError(
+            f"the billing period is {billing_period} months: it must be from "
+            f"{MIN_BILLING_PERIOD} to {MAX_BILLING_PERIOD} months"
+        )
     origin = first_block_start(subscription_date)
     start = add_months(origin, number * billing_period)
     return Block(start, add_months(origin, (number + 1) * billing_period) - ONE_DAY)

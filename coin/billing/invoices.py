@@ -18,6 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coin.billing import documents, payments, suspension
+from coin.billing.bounds import (
+    check_fields,
+    check_invoice_total,
+    check_line_total,
+    check_period,
+    validate_not_in_future,
+)
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, PaymentAllocation
 from coin.billing.money import line_total, round_money
 from coin.billing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number, next_numbers
@@ -61,13 +68,36 @@ class Line:
         )
 
 
-def _check_date(invoice_date: datetime.date, today: datetime.date) -> None:
+def _check_date(invoice_date: datetime.date) -> None:
     # A bill dated in the future would hold back every bill dated before it
-    # (numbers follow dates): refuse it rather than block the year's numbering.
-    if invoice_date > today:
-        raise ValidationError(
-            {"date": _("An invoice cannot be dated in the future (%(date)s).") % {"date": invoice_date}}
-        )
+    # (numbers follow dates): refuse it rather than block the year's numbering. A date
+    # before the last numbered invoice is refused by the numbering, under its lock.
+    try:
+        validate_not_in_future(invoice_date)
+    except ValidationError as error:
+        raise ValidationError({"date": error.messages}) from None
+
+
+def check_lines(lines: list[Line]) -> None:
+    """The bounds of an invoice's lines, as full_clean() checks an InvoiceDetail and an
+    Invoice (the bulk inserts skip it): each amount, quantity and tax fits its column,
+    each period is in order, each line's total and the invoice's total fit theirs.
+    The error names the line (from 1) and the field."""
+    errors = []
+    for index, line in enumerate(lines, start=1):
+        try:
+            check_fields(InvoiceDetail, {"amount": line.amount, "quantity": line.quantity, "tax": line.tax})
+            check_period(line.period_from, line.period_to)
+            check_line_total(line.total)
+        except ValidationError as error:
+            errors += [
+                _("Line %(n)d, %(field)s: %(message)s") % {"n": index, "field": field, "message": message}
+                for field, messages in error.message_dict.items()
+                for message in messages
+            ]
+    if errors:
+        raise ValidationError({"lines": errors})
+    check_invoice_total(lines_total(lines))
 
 
 def lines_total(lines: list[Line]) -> Decimal:
@@ -88,19 +118,26 @@ def issue_invoice(member: Member, lines: list[Line], invoice_date: datetime.date
     return invoice
 
 
-def insert_drafts(bills: list[tuple[Member, list[Line]]], invoice_date: datetime.date) -> list[Invoice]:
+def insert_drafts(
+    bills: list[tuple[Member, list[Line]]], invoice_date: datetime.date, *, lines_checked: bool = False
+) -> list[Invoice]:
     """Store one draft invoice with its lines per (member, lines), in two INSERTs
     whatever the number of bills; number_drafts() validates them.
 
     The first half of issuing: call it inside the transaction that numbers the drafts,
     so that a line refused by a constraint (a period billed meanwhile) rolls its draft
     back before any number is taken. Returns the drafts in the order of ``bills``.
+    The lines' bounds are checked (check_lines) unless the caller did (``lines_checked``:
+    a charge run checks them when it plans, subscription by subscription).
     """
     if any(not lines for _member, lines in bills):
         raise ValidationError(_("An invoice needs at least one line."))
+    if not lines_checked:
+        for _member, lines in bills:
+            check_lines(lines)
     if any(lines_total(lines) < 0 for _member, lines in bills):
         raise ValidationError(_("An invoice cannot be negative: issue a credit note instead."))
-    _check_date(invoice_date, timezone.localdate())
+    _check_date(invoice_date)
     invoices = [Invoice(member=member, date=invoice_date) for member, _lines in bills]
     if connection.features.can_return_rows_from_bulk_insert:
         Invoice.objects.bulk_create(invoices)
@@ -124,13 +161,14 @@ def validate_invoice(invoice: Invoice) -> Invoice:
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.is_validated:
             raise ValidationError(_("Invoice %(number)s is already validated.") % {"number": locked.number})
-        _check_date(locked.date, timezone.localdate())
+        _check_date(locked.date)
         details = list(locked.details.all())
         if not details:
             raise ValidationError(_("An invoice needs at least one line."))
         total = sum((line_total(d.amount, d.quantity, d.tax) for d in details), Decimal("0"))
         if total < 0:
             raise ValidationError(_("An invoice cannot be negative: issue a credit note instead."))
+        check_invoice_total(total)
         number_drafts([(locked, total)])
     for field in ("number", "total", "date_due", "validated_at", "status"):
         setattr(invoice, field, getattr(locked, field))

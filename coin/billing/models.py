@@ -12,8 +12,20 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from coin.billing.bounds import (
+    EARLIEST_PAYMENT_DATE,
+    check_fields,
+    check_line_total,
+    check_not_before_last_bill,
+    check_period,
+    money_within_column,
+    period_in_order,
+    validate_not_in_future,
+    validate_payment_date,
+)
 from coin.billing.money import line_total
 from coin.billing.storage import private_storage
 
@@ -71,7 +83,7 @@ class Invoice(models.Model):
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("member")
     )
-    date = models.DateField(_("date"), default=timezone.localdate)
+    date = models.DateField(_("date"), default=timezone.localdate, validators=[validate_not_in_future])
     date_due = models.DateField(_("due date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
@@ -98,6 +110,7 @@ class Invoice(models.Model):
                 condition=models.Q(validated_at__isnull=True) | models.Q(number__isnull=False),
                 name="validated_invoice_has_a_number",
             ),
+            money_within_column("total", **MONEY, name="invoice_total_within_column"),
         ]
         indexes = [models.Index(fields=["member", "status", "date"], name="invoice_member_status_date")]
 
@@ -128,6 +141,14 @@ class Invoice(models.Model):
                 % {"number": self.number}
             )
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        """A draft is not dated before the last numbered invoice (validation checks
+        again, under the numbering lock)."""
+        if not self.is_validated and self.date:
+            from coin.billing.numbering import INVOICE_SERIES
+
+            check_not_before_last_bill(INVOICE_SERIES, self.date)
 
     @property
     def is_validated(self) -> bool:
@@ -198,6 +219,9 @@ class InvoiceDetail(models.Model):
                 condition=models.Q(is_initial_fee=True),
                 name="subscription_initial_fees_billed_once",
             ),
+            period_in_order("period_from", "period_to", name="invoice_line_period_in_order"),
+            money_within_column("amount", **MONEY, name="invoice_line_amount_within_column"),
+            money_within_column("total", **MONEY, name="invoice_line_total_within_column"),
         ]
 
     def __str__(self) -> str:
@@ -211,6 +235,19 @@ class InvoiceDetail(models.Model):
     def delete(self, *args, **kwargs):
         self._check_invoice_is_draft()
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The period in order, and a total that fits its column (amount × quantity may
+        not, when each fits its own)."""
+        check_period(self.period_from, self.period_to)
+        factors = {"amount": self.amount, "quantity": self.quantity, "tax": self.tax}
+        if None in factors.values():
+            return
+        try:
+            check_fields(InvoiceDetail, factors)
+        except ValidationError:
+            return  # full_clean() reports these fields' own errors
+        check_line_total(line_total(self.amount, self.quantity, self.tax))
 
     def compute_total(self) -> Decimal:
         self.total = line_total(self.amount, self.quantity, self.tax)
@@ -239,7 +276,7 @@ class CreditNote(models.Model):
         related_name="credit_notes",
         verbose_name=_("member"),
     )
-    date = models.DateField(_("date"), default=timezone.localdate)
+    date = models.DateField(_("date"), default=timezone.localdate, validators=[validate_not_in_future])
     amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
     reason = models.CharField(_("reason"), max_length=255)
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
@@ -251,6 +288,7 @@ class CreditNote(models.Model):
         verbose_name = _("credit note")
         verbose_name_plural = _("credit notes")
         ordering = ["-date", "-number"]
+        constraints = [money_within_column("amount", **MONEY, name="credit_note_amount_within_column")]
 
     def __str__(self) -> str:
         return self.number or _("draft credit note #%(pk)s") % {"pk": self.pk}
@@ -271,6 +309,13 @@ class CreditNote(models.Model):
         if self.pk is not None and CreditNote.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
             raise ImmutableRecordError(_("A validated credit note cannot be deleted."))
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Not dated before the last numbered credit note (numbering checks again)."""
+        if not self.is_validated and self.date:
+            from coin.billing.numbering import CREDIT_NOTE_SERIES
+
+            check_not_before_last_bill(CREDIT_NOTE_SERIES, self.date)
 
     @property
     def is_validated(self) -> bool:
@@ -383,7 +428,12 @@ class Payment(models.Model):
         _("payment means"), max_length=20, choices=PaymentMean.choices, default=PaymentMean.TRANSFER
     )
     amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
-    date = models.DateField(_("date"), default=timezone.localdate)
+    date = models.DateField(
+        _("date"),
+        default=timezone.localdate,
+        validators=[validate_payment_date],
+        help_text=format_lazy(_("Between {floor} and today."), floor=EARLIEST_PAYMENT_DATE.isoformat()),
+    )
     label = models.CharField(_("label"), max_length=500, blank=True)
     bank_import = models.ForeignKey(
         BankImport, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
@@ -401,6 +451,7 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-date", "-id"]
+        constraints = [money_within_column("amount", **MONEY, name="payment_amount_within_column")]
 
     def __str__(self) -> str:
         return f"{self.amount} € — {self.member or _('unmatched')} — {self.date}"

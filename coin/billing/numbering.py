@@ -20,9 +20,10 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from coin.billing.bounds import last_numbered_date
 from coin.billing.models import NumberSequence
 
 INVOICE_SERIES = "invoice"
@@ -40,7 +41,7 @@ INVOICE_NUMBER_RE = re.compile(r"(?<![\d-])(\d{4})-(0[1-9]|1[0-2])-(\d{6})(?![\d
 
 
 class ChronologyError(ValidationError):
-    """A bill dated before the last numbered bill of its year and series.
+    """A bill dated before the last numbered bill of its series (of any year).
 
     Numbers must follow the dates: a bill dated earlier than the last one numbered
     would get a higher number than a bill it precedes.
@@ -71,7 +72,8 @@ def next_number(series: str, day: datetime.date) -> str:
 
     Must be called inside the transaction that stores the number on the bill: the
     sequence row stays locked until it commits, and a rollback gives the number back.
-    Raises ChronologyError when ``day`` is before the last numbered bill of the year.
+    Raises ChronologyError when ``day`` is before the last numbered bill of the series,
+    of this year or a later one.
     """
     return next_numbers(series, day, 1)[0]
 
@@ -97,24 +99,33 @@ def next_numbers(series: str, day: datetime.date, count: int) -> list[str]:
     if count < 1:
         return []
     sequence = NumberSequence.objects.filter(series=series, year=day.year)
-    if not _advance(sequence, day, count):
+    if not _advance(sequence, series, day, count):
         locked = _locked_sequence(series, day.year)
-        if locked.last_date is not None and day < locked.last_date:
+        last = max(filter(None, [locked.last_date, last_numbered_date(series)]), default=None)
+        if last is not None and day < last:
             raise ChronologyError(
                 _(
                     "This bill is dated %(date)s, before the last numbered one (%(last)s): "
                     "numbers must follow the dates. Date it %(last)s or later."
                 )
-                % {"date": day.isoformat(), "last": locked.last_date.isoformat()},
+                % {"date": day.isoformat(), "last": last.isoformat()},
                 code="chronology",
             )
-        _advance(sequence, day, count)  # cannot miss now: the row exists, is ours, and day is on time
+        _advance(sequence, series, day, count)  # cannot miss now: the row exists, is ours, and day is on time
     last = sequence.values_list("last_value", flat=True).get()
     return [format_number(series, day, value) for value in range(last - count + 1, last + 1)]
 
 
-def _advance(sequence: QuerySet, day: datetime.date, count: int) -> bool:
-    """Add ``count`` to the counter unless a bill after ``day`` was numbered; False when
-    no row changed (no row for the year, or ``day`` too early)."""
+def _advance(sequence: QuerySet, series: str, day: datetime.date, count: int) -> bool:
+    """Add ``count`` to the counter unless a bill after ``day`` was numbered, in this
+    year or a later one (a 1999 invoice after the 2026 ones); False when no row changed
+    (no row for the year, or ``day`` too early).
+
+    A later year's row is read, not locked: only a transaction numbering that later year
+    at the same moment can slip through, and its numbers still sort after ours."""
     on_time = Q(last_date__isnull=True) | Q(last_date__lte=day)
-    return sequence.filter(on_time).update(last_value=F("last_value") + count, last_date=day) == 1
+    later = NumberSequence.objects.filter(series=series, year__gt=day.year, last_date__gt=day)
+    return (
+        sequence.filter(on_time, ~Exists(later)).update(last_value=F("last_value") + count, last_date=day)
+        == 1
+    )

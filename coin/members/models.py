@@ -187,6 +187,11 @@ class MembershipFee(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount__gte=0), name="membership_fee_amount_not_negative"
             ),
+            # What max_digits=8 holds: SQLite stores any number (PostgreSQL's numeric refuses).
+            models.CheckConstraint(
+                condition=models.Q(amount__lte=Decimal("999999.99")),
+                name="membership_fee_amount_within_column",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,11 @@ from coin.configuration.models import configuration_model, configuration_type_ch
 from coin.dates import add_months
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+# An offer bills every 1 to 120 months (ten years): a longer period is a typing error,
+# and one whose blocks end past year 9999 cannot be billed at all.
+MIN_BILLING_PERIOD = 1
+MAX_BILLING_PERIOD = 120
 
 
 class Offer(models.Model):
@@ -32,7 +37,10 @@ class Offer(models.Model):
         help_text=_("Which configuration app serves this offer (empty: none)."),
     )
     billing_period = models.PositiveSmallIntegerField(
-        _("billing period (months)"), default=1, validators=[MinValueValidator(1)]
+        _("billing period (months)"),
+        default=1,
+        validators=[MinValueValidator(MIN_BILLING_PERIOD), MaxValueValidator(MAX_BILLING_PERIOD)],
+        help_text=_("From 1 to 120 months."),
     )
     period_fees = models.DecimalField(_("fees per period"), default=Decimal("0"), **MONEY)
     initial_fees = models.DecimalField(_("initial fees"), default=Decimal("0"), **MONEY)
@@ -50,7 +58,10 @@ class Offer(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(billing_period__gte=1), name="offer_billing_period_positive"
+                condition=models.Q(
+                    billing_period__gte=MIN_BILLING_PERIOD, billing_period__lte=MAX_BILLING_PERIOD
+                ),
+                name="offer_billing_period_1_to_120",
             ),
         ]
 

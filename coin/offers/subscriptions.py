@@ -88,23 +88,38 @@ def earliest_resign_date(subscription: OfferSubscription, today: datetime.date) 
     return max(today + datetime.timedelta(days=1), subscription.subscription_date)
 
 
+def member_can_resign(subscription: OfferSubscription) -> bool:
+    """A member sets the resignation date once: afterwards only an admin can move or
+    undo it."""
+    return subscription.resign_date is None
+
+
+def already_resigned_message(subscription: OfferSubscription) -> str:
+    return _(
+        "This subscription's termination is already set (first day without service: %(date)s). "
+        "It cannot be changed from here: contact the association to move or cancel it."
+    ) % {"date": subscription.resign_date.isoformat()}
+
+
 def resign(subscription: OfferSubscription, resign_date: datetime.date, by_member: bool) -> None:
     """Set the first day on which the subscription stops; tell the admins and the
-    member. A member cannot move the date back once set, nor resign in the past."""
+    member. A member resigns from tomorrow on, once: the date cannot be moved or undone
+    by the member afterwards (an admin can, ``by_member=False``)."""
     today = timezone.localdate()
-    if by_member:
-        if subscription.resign_date and subscription.resign_date <= today:
-            raise ValidationError(_("This subscription is already terminated."))
-        if resign_date < earliest_resign_date(subscription, today):
-            raise ValidationError(
-                {
-                    "resign_date": _("Choose a date from %(date)s on.")
-                    % {"date": earliest_resign_date(subscription, today).isoformat()}
-                }
-            )
-    subscription.resign_date = resign_date
-    subscription.full_clean()
-    subscription.save(update_fields=["resign_date"])
-    context = {"subscription": subscription, "by_member": by_member}
-    notify_admins_on_commit("offers/resign_notification", context)
-    send_email_on_commit("offers/resign_confirmation", context, [subscription.member.email])
+    with transaction.atomic():
+        if by_member:
+            # The stored row decides (locked: two tabs posting at once set it once).
+            stored = OfferSubscription.objects.select_for_update().get(pk=subscription.pk)
+            if not member_can_resign(stored):
+                raise ValidationError(already_resigned_message(stored), code="already_resigned")
+            earliest = earliest_resign_date(stored, today)
+            if resign_date < earliest:
+                raise ValidationError(
+                    {"resign_date": _("Choose a date from %(date)s on.") % {"date": earliest.isoformat()}}
+                )
+        subscription.resign_date = resign_date
+        subscription.full_clean()
+        subscription.save(update_fields=["resign_date"])
+        context = {"subscription": subscription, "by_member": by_member}
+        notify_admins_on_commit("offers/resign_notification", context)
+        send_email_on_commit("offers/resign_confirmation", context, [subscription.member.email])

@@ -11,7 +11,13 @@ from django.views.decorators.http import require_http_methods
 from coin.configuration.models import Configuration
 from coin.offers.forms import ResignForm, SubscriptionRequestForm
 from coin.offers.models import OfferSubscription, SubscriptionRequest
-from coin.offers.subscriptions import earliest_resign_date, request_subscription, resign
+from coin.offers.subscriptions import (
+    already_resigned_message,
+    earliest_resign_date,
+    member_can_resign,
+    request_subscription,
+    resign,
+)
 from coin.ratelimit import by_member, ratelimit
 
 
@@ -54,6 +60,11 @@ def resign_subscription(request: HttpRequest, pk: int) -> HttpResponse:
         OfferSubscription.objects.select_related("offer"), pk=pk, member=request.user
     )
     earliest = earliest_resign_date(subscription, timezone.localdate())
+    if not member_can_resign(subscription):
+        # Set once: the form is not offered again, and a POST is refused (409).
+        context = {"subscription": subscription, "already": already_resigned_message(subscription)}
+        status = 409 if request.method == "POST" else 200
+        return render(request, "offers/resign.html", context, status=status)
     form = ResignForm(request.POST or None, initial={"resign_date": earliest})
     if request.method == "POST" and form.is_valid():
         try:

@@ -180,10 +180,10 @@ def test_a_member_whose_lines_fail_is_reported_and_the_others_billed(subscribers
     bad = people[1]
     insert_drafts = charge_run.insert_drafts
 
-    def refusing(bills, on):
+    def refusing(bills, on, **kwargs):
         if any(member == bad for member, _lines in bills):
             raise DatabaseError("value too long")
-        return insert_drafts(bills, on)
+        return insert_drafts(bills, on, **kwargs)
 
     monkeypatch.setattr(charge_run, "insert_drafts", refusing)
     report = charge_subscriptions(d(ON))

@@ -10,7 +10,10 @@ class Command(BaseCommand):
     help = (
         "Invoice the subscriptions' periods that start on or before today and are not billed yet "
         "(one invoice per member). Run it daily: it catches up missed days and never bills a "
-        "period twice, even when two runs overlap."
+        "period twice, even when two runs overlap. A subscription or member that cannot be billed "
+        "(e.g. an offer's billing period out of 1-120 months, an amount too large for its column) is "
+        "reported on stderr with its reason, the others are billed, and the command exits non-zero "
+        "with a summary (with --dry-run too)."
     )
 
     def add_arguments(self, parser):
@@ -40,10 +43,16 @@ class Command(BaseCommand):
                         self.stdout.write(f"    {line.label}: {line.amount} × {line.quantity} = {line.total}")
         for charge, reason in report.skipped:
             self.stdout.write(f"skipped {charge.member.username}: already billed by another run ({reason})")
+        for subscription, reason in report.failed_subscriptions:
+            self.stderr.write(
+                f"failed subscription {subscription.reference} ({subscription.member.username}, "
+                f"offer {subscription.offer.reference}): {reason}"
+            )
         for charge, reason in report.failed:
             self.stderr.write(f"failed {charge.member.username}: {reason}")
         self.stdout.write(report.summary())
-        if report.failed:
+        if report.has_failures:
             raise CommandError(
-                f"{len(report.failed)} member(s) could not be billed: the next run tries again."
+                f"{len(report.failed)} member(s) and {len(report.failed_subscriptions)} subscription(s) "
+                "could not be billed (see above); the others were. The next run tries them again."
             )

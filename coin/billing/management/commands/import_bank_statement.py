@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = (
         "Import the credits of a bank statement (CSV per BANK_CSV_FORMAT, or CAMT.053) as payments, "
         "matched to members by the references in their labels. The whole file or nothing; a file or "
-        "line imported before is not imported again."
+        "line imported before is not imported again. Files larger than BANK_IMPORT_MAX_BYTES are refused."
     )
 
     def add_arguments(self, parser):
@@ -22,11 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args, file, file_format=None, dry_run=False, verbosity=1, **options):
         path = Path(file)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as statement:  # read as a stream, never whole in memory
+                result = import_statement(statement, path.name, file_format, dry_run=dry_run)
         except OSError as error:
             raise CommandError(f"{file}: {error.strerror}") from None
-        try:
-            result = import_statement(data, path.name, file_format, dry_run=dry_run)
         except BankImportError as error:
             raise CommandError(f"{path.name}: {' '.join(error.messages)} Nothing was imported.") from None
         report = result.report
