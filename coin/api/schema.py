@@ -12,10 +12,15 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("Why the request was refused."))
 
 
-class ValidationErrorSerializer(serializers.Serializer):
-    """``{"field": ["reason", …], …}``; errors not tied to a field under ``non_field_errors``."""
-
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+#: A 400: ``{"field": ["reason", …], …}`` (errors not tied to a field under
+#: ``non_field_errors``), or a list of reasons for a refused query (a search term
+#: with a null character).
+VALIDATION_ERROR = {
+    "oneOf": [
+        {"type": "object", "additionalProperties": {}},
+        {"type": "array", "items": {"type": "string"}},
+    ]
+}
 
 
 ERRORS = {
@@ -38,7 +43,7 @@ class AutoSchema(openapi.AutoSchema):
                 continue
             if code == "400":
                 response = OpenApiResponse(
-                    ValidationErrorSerializer, description=_("Refused input, with the reasons per field.")
+                    VALIDATION_ERROR, description=_("Refused input, with the reasons per field.")
                 )
             else:
                 response = OpenApiResponse(ErrorSerializer, description=description)
