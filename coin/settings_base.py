@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "polymorphic",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "coin.api",
@@ -303,17 +302,28 @@ FEED_TIMEOUT = 3  # seconds to wait for a feed; the page itself never waits
 FEED_CACHE_SECONDS = 15 * 60
 
 # --- REST API ------------------------------------------------------------------------
-# For admins' scripts: staff accounts only, with a session or a token
-# (``Authorization: Token …``, tokens are created in the admin).
+# For admins' scripts: staff accounts only, with the same model permissions as in the
+# admin (view, add, change, delete), with a session or a token (``Authorization: Token
+# …``; tokens are created in the admin and shown once). Lists return PAGE_SIZE rows by
+# default, at most coin.api.pagination.MAX_PAGE_SIZE. Rates are per client address
+# (anon) and per account (user), counted in the default cache: beyond them, 429.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "coin.api.authentication.APITokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAdminUser",
+        "coin.api.permissions.ModelPermissions",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "coin.api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "coin.api.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "coin.api.throttling.AnonRateThrottle",
+        "coin.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "3000/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Coin API",

@@ -1,13 +1,14 @@
 """The REST API is for staff only, validates like the admin, and is described by
 a valid OpenAPI document."""
 
+import re
 from io import StringIO
 
 import pytest
 import yaml
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
+from coin.api.models import APIToken, digest
 from coin.offers.models import Offer, OfferSubscription
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,8 @@ def test_anonymous_and_members_are_refused(client, member_client):
 
 
 def test_staff_token_lists_and_creates_members(client, admin_user, member):
-    token = Token.objects.create(user=admin_user)
-    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    _token, key = APIToken.objects.issue(admin_user)
+    headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
     listing = client.get("/api/members/?search=camille", **headers).json()
     assert [m["username"] for m in listing["results"]] == ["camille"]
     created = client.post(
@@ -65,12 +66,40 @@ def test_openapi_document_is_valid_and_lists_the_endpoints(admin_client):
     assert admin_client.get("/api/schema/").status_code == 200
 
 
-def test_tokens_are_shown_in_full_only_once(admin_client, member):
-    response = admin_client.post("/admin/authtoken/tokenproxy/add/", {"user": member.pk}, follow=True)
-    key = Token.objects.get(user=member).key
-    assert key in response.content.decode()  # the creation message
-    listing = admin_client.get("/admin/authtoken/tokenproxy/").content.decode()
-    assert key not in listing and key[:6] + "…" in listing
+def test_tokens_are_shown_in_full_only_once_and_stored_hashed(admin_client, member):
+    response = admin_client.post(
+        "/admin/coin_api/apitoken/add/", {"user": member.pk, "name": "n"}, follow=True
+    )
+    page = response.content.decode()
+    token = APIToken.objects.get(user=member)
+    [message] = [str(m) for m in response.context["messages"] if "—" in str(m)]
+    key = re.search(r": (\S+) —", message).group(1)
+    assert key in page
+    assert digest(key) == token.digest and key.startswith(token.prefix) and len(key) > 40
+    assert not APIToken.objects.filter(digest__contains=key).exists()  # only the digest is kept
+    pages = [
+        "/admin/coin_api/apitoken/",
+        f"/admin/coin_api/apitoken/{token.pk}/change/",
+        f"/admin/coin_api/apitoken/{token.pk}/history/",
+        f"/admin/coin_api/apitoken/{token.pk}/delete/",
+        "/admin/",  # recent actions
+    ]
+    for url in pages:
+        shown = admin_client.get(url)
+        assert shown.status_code == 200, url
+        assert key not in shown.content.decode(), url
+    assert token.prefix + "…" in admin_client.get("/admin/coin_api/apitoken/").content.decode()
+    from django.contrib.admin.models import LogEntry
+
+    assert all(key not in entry.object_repr for entry in LogEntry.objects.all())
+    assert LogEntry.objects.filter(object_repr__startswith=token.prefix).exists()
+    # The key works once, as `Authorization: Token <key>`; after revocation, 401.
+    member.is_staff = True
+    member.save()
+    assert admin_client.get("/api/members/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 403
+    admin_client.post(f"/admin/coin_api/apitoken/{token.pk}/delete/", {"post": "yes"})
+    assert not APIToken.objects.exists()
+    assert admin_client.get("/api/members/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
 
 
 def test_patch_validates_like_the_admin_and_leaves_refused_changes_unsaved(admin_client, member):

@@ -1,12 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coin.members.forms import AdminMemberCreationForm
 from coin.members.models import Member, MembershipFee, MembershipFeeReminder
+from coin.members.privileges import (
+    PERMISSION_FIELDS,
+    may_change_credentials,
+    may_change_permissions,
+)
 
 
 class MembershipFeeInline(admin.TabularInline):
@@ -118,6 +124,22 @@ class MemberAdmin(UserAdmin):
             },
         ),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Only a superuser grants permissions, or changes a staff account's email
+        or (through the password page) its password, or deactivates it."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not may_change_permissions(request.user):
+            fields += PERMISSION_FIELDS
+        if obj is not None and not may_change_credentials(request.user, obj):
+            fields += ["email", "is_active"]
+        return fields
+
+    def user_change_password(self, request, id, form_url=""):
+        member = self.get_object(request, id)
+        if member is not None and not may_change_credentials(request.user, member):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def get_queryset(self, request):
         today = timezone.localdate()

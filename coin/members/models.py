@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,13 @@ class MemberQuerySet(models.QuerySet):
 
 class MemberManager(UserManager.from_queryset(MemberQuerySet)):
     pass
+
+
+def email_taken(email: str, member_pk: int | None = None) -> bool:
+    """Whether another account than ``member_pk`` has this address, whatever its case
+    (an empty address is nobody's)."""
+    email = (email or "").strip()
+    return bool(email) and Member.objects.filter(email__iexact=email).exclude(pk=member_pk).exists()
 
 
 class Member(AbstractUser):
@@ -71,6 +79,16 @@ class Member(AbstractUser):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["username"]
+        constraints = [
+            # Password resets go by address: one account per address, whatever its
+            # case. Accounts may have none (staff accounts made by createsuperuser).
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="member_email_unique_ci",
+                violation_error_message=_("Another account already uses this address."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name()} ({self.username})" if self.username else self.display_name()
@@ -96,6 +114,8 @@ class Member(AbstractUser):
                 errors["first_name"] = _("A natural person needs a first name.")
             if not self.last_name.strip():
                 errors["last_name"] = _("A natural person needs a last name.")
+        if email_taken(self.email, self.pk):
+            errors["email"] = _("Another account already uses this address.")
         if errors:
             raise ValidationError(errors)
 

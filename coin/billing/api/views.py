@@ -142,6 +142,8 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilterSet
     filter_backends = [filters.DjangoFilterBackend]
+    # Assigning changes the payment (as in the admin), it adds none.
+    action_permissions = {"assign": ["billing.change_payment"]}
 
     def get_queryset(self):
         allocations = PaymentAllocation.objects.select_related("invoice").order_by("pk")
@@ -191,6 +193,11 @@ class MemberBalanceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MemberBalanceSerializer
     filter_backends = [filters.DjangoFilterBackend]
     filterset_fields = ["status"]
+    # A balance shows the member and sums of their bills and payments.
+    action_permissions = dict.fromkeys(
+        ["list", "retrieve"],
+        ["members.view_member", "billing.view_invoice", "billing.view_creditnote", "billing.view_payment"],
+    )
 
     def get_queryset(self):
         return with_balances(Member.objects.all()).order_by("pk")

@@ -1,7 +1,10 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
 from coin.api.validation import model_clean
 from coin.members.models import Member, MembershipFee
+from coin.members.privileges import may_change_credentials
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -16,6 +19,15 @@ class MemberSerializer(serializers.ModelSerializer):
         extra_kwargs = {"username": {"required": False}}
 
     def validate(self, attrs):
+        request = self.context.get("request")
+        if (
+            "email" in attrs
+            and self.instance is not None
+            and attrs["email"] != self.instance.email
+            and request is not None
+            and not may_change_credentials(request.user, self.instance)
+        ):
+            raise PermissionDenied(_("Only a superuser may change the email of a staff account."))
         return model_clean(self, attrs)
 
 
@@ -33,3 +45,6 @@ class MembershipFeeSerializer(serializers.ModelSerializer):
             "payment_date",
         ]
         extra_kwargs = {"end_date": {"required": False}}
+
+    def validate(self, attrs):
+        return model_clean(self, attrs)

@@ -18,6 +18,9 @@ class OfferSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(f"No installed configuration app is called {value}.")
         return value
 
+    def validate(self, attrs):
+        return model_clean(self, attrs)
+
 
 class OfferSubscriptionSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
