@@ -43,11 +43,11 @@ def test_anonymous_pages_have_the_policy(client, url):
 
 
 def test_only_the_browsable_api_may_style_inline_and_scripts_never(client, member_factory):
-    from rest_framework.authtoken.models import Token
+    from coin.api.models import APIToken
 
     staff = member_factory(username="root", is_staff=True, is_superuser=True)
     api = client.get(
-        "/api/", HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}", HTTP_ACCEPT="text/html"
+        "/api/", HTTP_AUTHORIZATION=f"Token {APIToken.objects.issue(staff)[1]}", HTTP_ACCEPT="text/html"
     )
     assert api.status_code == 200
     assert directives(api)["style-src"] == ["'self'", "'unsafe-inline'"]
@@ -91,11 +91,11 @@ def test_an_admin_page_is_private_and_not_stored(client, member_factory):
 
 
 def test_an_api_answer_to_a_token_is_private_and_not_stored(client, member_factory):
-    from rest_framework.authtoken.models import Token
+    from coin.api.models import APIToken
 
     staff = member_factory(username="root", is_staff=True, is_superuser=True)
-    token = Token.objects.create(user=staff)
-    response = client.get("/api/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = APIToken.objects.issue(staff)
+    response = client.get("/api/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     assert {"private", "no-store"} <= cache_control(response)
 

@@ -31,7 +31,7 @@ def refuse_duplicate_emails(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("members", "0002_email_confirmed_at"),
+        ("members", "0003_membership_fee_amount_bound"),
     ]
 
     operations = [
