@@ -1,5 +1,7 @@
 """Whether an account's LDAP entry is in sync, as admins see it: read from the
-latest provisioning job of the account (no LDAP query on admin pages)."""
+account's provisioning jobs (no LDAP query on admin pages): in sync when every
+job is done; otherwise the oldest unfinished job says why (it holds the others
+back)."""
 
 from dataclasses import dataclass
 
@@ -16,10 +18,11 @@ class LDAPState:
 
 
 def ldap_state(account) -> LDAPState:
+    jobs = ProvisioningJob.objects.filter(
+        configuration=account, provisioner="vpn.provisioning.LDAPProvisioner"
+    )
     job = (
-        ProvisioningJob.objects.filter(configuration=account, provisioner="vpn.provisioning.LDAPProvisioner")
-        .order_by("-id")
-        .first()
+        jobs.exclude(state=ProvisioningJob.State.DONE).order_by("id").first() or jobs.order_by("-id").first()
     )
     if job is None:
         return LDAPState(False, _("never pushed"))
