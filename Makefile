@@ -8,7 +8,8 @@ lint:
 messages:    ## refresh and compile the French translation
 	.venv/bin/python manage.py makemessages -l fr --no-obsolete -i ".venv/*" -i "tests/*" -i "bench/*" -i "static_root/*"
 	cd coin && ../.venv/bin/python ../manage.py compilemessages
-bench:       ## allocation and billing benchmarks on a private PostgreSQL cluster (ratios against plain inserts)
+bench:       ## allocation, billing and VPN LDAP sync benchmarks on a private PostgreSQL cluster (ratios against plain inserts)
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_allocation.py
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_pdf.py  # invoice PDFs per second per core vs a minimal WeasyPrint page
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_charge.py  # billing: charge_subscriptions vs bulk insert
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_vpn_sync.py  # vpn: full LDAP sync of 10,000 accounts vs ldapadd

@@ -136,6 +136,36 @@ def add_account(connection, account: dict[str, Any]) -> None:
     connection.add_s(account_dn(account["login"]), ldap.modlist.addModlist(entry_for(account)))
 
 
+def add_accounts(connection, accounts, window: int = 64, on_item=None) -> list[tuple[str, str]]:
+    """Add many entries, keeping up to ``window`` adds in flight on the connection
+    (asynchronous LDAP operations) instead of waiting for each answer. Returns the
+    failures as (login, error); an entry that exists already is no failure."""
+    pending: list[tuple[int, str]] = []
+    failures: list[tuple[str, str]] = []
+
+    def collect() -> None:
+        message_id, login = pending.pop(0)
+        try:
+            connection.result(message_id)
+        except ldap.ALREADY_EXISTS:
+            pass
+        except ldap.LDAPError as error:
+            failures.append((login, str(error)))
+        if on_item:
+            on_item(login)
+
+    for account in accounts:
+        login = account["login"]
+        pending.append(
+            (connection.add(account_dn(login), ldap.modlist.addModlist(entry_for(account))), login)
+        )
+        if len(pending) >= window:
+            collect()
+    while pending:
+        collect()
+    return failures
+
+
 def put_account(connection, account: dict[str, Any]) -> str:
     """Make the account's entry hold exactly ``account``: "added", "modified" or
     "unchanged"."""

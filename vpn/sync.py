@@ -33,23 +33,31 @@ def wanted_accounts() -> dict[str, Account]:
                 "offersubscription_id", flat=True
             )
         )
+    from coin.resources.models import IPSubnet
+
     today = timezone.localdate()
+    networks: dict[int, list] = {}
+    for configuration_id, network in IPSubnet.objects.filter(
+        configuration__in=VPNConfiguration.objects.values("pk")
+    ).values_list("configuration_id", "inet"):
+        networks.setdefault(configuration_id, []).append(network)
     accounts = {}
-    configurations = (
-        VPNConfiguration.objects.select_related("offersubscription")
-        .prefetch_related("ip_subnet")
-        .order_by("login")
-    )
-    for configuration in configurations.iterator(chunk_size=2000):
-        subscription = configuration.offersubscription
-        accounts[configuration.login] = account_state(
-            login=configuration.login,
-            password_hash=configuration.password,
-            activated=configuration.activated,
-            in_service=subscription.is_running(today) and subscription.pk not in suspended,
-            ipv4_endpoint=configuration.ipv4_endpoint,
-            ipv6_endpoint=configuration.ipv6_endpoint,
-            networks=configuration.networks(),
+    rows = VPNConfiguration.objects.order_by("login").values_list(
+        "pk", "login", "password", "activated", "ipv4_endpoint", "ipv6_endpoint", "offersubscription_id",
+        "offersubscription__subscription_date", "offersubscription__resign_date",
+    )  # fmt: skip
+    for pk, login, password, activated, ipv4, ipv6, subscription_id, start, end in rows.iterator(
+        chunk_size=2000
+    ):
+        running = start <= today and (end is None or end > today)
+        accounts[login] = account_state(
+            login=login,
+            password_hash=password,
+            activated=activated,
+            in_service=running and subscription_id not in suspended,
+            ipv4_endpoint=ipv4,
+            ipv6_endpoint=ipv6,
+            networks=networks.get(pk, []),
         )
     return accounts
 
@@ -98,12 +106,9 @@ def repair(
     Returns (repaired, [(login, error)])."""
     import ldap
 
-    repaired, failures = 0, []
+    failures = directory.add_accounts(connection, drift.missing, on_item=on_item)
+    repaired = len(drift.missing) - len(failures)
     operations: list[tuple[str, Callable[[], None]]] = [
-        (account["login"], lambda account=account: directory.add_account(connection, account))
-        for account in drift.missing
-    ]
-    operations += [
         (account["login"], lambda account=account: directory.put_account(connection, account))
         for account, _changes in drift.changed
     ]
@@ -114,8 +119,6 @@ def repair(
         try:
             operation()
             repaired += 1
-        except ldap.ALREADY_EXISTS:
-            continue  # added meanwhile by the worker
         except ldap.LDAPError as error:
             failures.append((login, str(error)))
         if on_item:
