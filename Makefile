@@ -13,4 +13,5 @@ bench:       ## benchmarks on a private PostgreSQL cluster, ending with one tabl
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_allocation.py
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_pdf.py  # invoice PDFs per second per core vs a minimal WeasyPrint page
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_charge.py  # billing: charge_subscriptions vs bulk insert
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_vpn_sync.py  # vpn: full LDAP sync vs ldapadd
 	.venv/bin/python bench/report.py

@@ -7,9 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=${1:-run}
-packages=(python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# libldap2-dev and libsasl2-dev: python-ldap has no wheel and builds against them.
+packages=(python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+  build-essential python3-dev libldap2-dev libsasl2-dev)
 if [ "$profile" = test ]; then
-  packages+=(postgresql chromium poppler-utils qpdf bind9-utils)
+  # slapd, ldap-utils, openvpn, openvpn-auth-ldap: the vpn app's tests run the real ones.
+  packages+=(postgresql chromium poppler-utils qpdf bind9-utils slapd ldap-utils openvpn openvpn-auth-ldap iproute2)
 fi
 
 missing=()

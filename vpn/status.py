@@ -1,0 +1,38 @@
+"""Whether an account's LDAP entry is in sync, as admins see it: read from the
+account's provisioning jobs (no LDAP query on admin pages): in sync when every
+job is done; otherwise the oldest unfinished job says why (it holds the others
+back)."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from coin.provisioning.models import ProvisioningJob
+
+
+@dataclass(frozen=True)
+class LDAPState:
+    in_sync: bool
+    label: str
+    detail: str = ""
+
+
+def ldap_state(account) -> LDAPState:
+    jobs = ProvisioningJob.objects.filter(
+        configuration=account, provisioner="vpn.provisioning.LDAPProvisioner"
+    )
+    job = (
+        jobs.exclude(state=ProvisioningJob.State.DONE).order_by("id").first() or jobs.order_by("-id").first()
+    )
+    if job is None:
+        return LDAPState(False, _("never pushed"))
+    if job.state == ProvisioningJob.State.DONE:
+        return LDAPState(True, _("in sync"), _("pushed at %(when)s") % {"when": job.done_at})
+    if job.state == ProvisioningJob.State.FAILED:
+        error = job.last_error.splitlines()[-1] if job.last_error else ""
+        return LDAPState(
+            False,
+            _("not in sync: failed %(count)d time(s), will retry") % {"count": job.attempts},
+            error,
+        )
+    return LDAPState(False, _("not in sync: push pending"))

@@ -1,0 +1,67 @@
+import pytest
+from django.test import override_settings
+
+from tests.harness.slapd import private_slapd
+
+
+@pytest.fixture(scope="session")
+def slapd_server():
+    """One private slapd per test process (so per xdist worker)."""
+    with private_slapd() as server:
+        yield server
+
+
+@pytest.fixture
+def ldap_server(slapd_server):
+    """The private slapd, empty, with the LDAP_* settings pointing at it."""
+    slapd_server.start()  # a test may have stopped it
+    slapd_server.clear()
+    env = slapd_server.env
+    with override_settings(
+        LDAP_URI=env["LDAP_URI"],
+        LDAP_BIND_DN=env["LDAP_BIND_DN"],
+        LDAP_BIND_PASSWORD=env["LDAP_BIND_PASSWORD"],
+        VPN_LDAP_BASE_DN=env["VPN_LDAP_BASE_DN"],
+    ):
+        yield slapd_server
+    slapd_server.start()
+
+
+@pytest.fixture
+def vpn_pools(db):
+    from coin.resources.models import IPPool
+
+    ipv4 = IPPool(name="VPN IPv4", inet="192.0.2.0/24", default_subnetsize=32)
+    ipv4.save()
+    ipv6 = IPPool(name="VPN IPv6", inet="2001:db8::/32", default_subnetsize=56)
+    ipv6.save()
+    blocks = IPPool(name="VPN blocks", inet="198.51.100.0/24", default_subnetsize=29)
+    blocks.save()
+    return {"ipv4": ipv4, "ipv6": ipv6, "blocks": blocks}
+
+
+@pytest.fixture
+def vpn_offer(vpn_pools):
+    from coin.offers.models import Offer
+    from coin.resources.models import OfferIPPool
+
+    offer = Offer.objects.create(
+        name="VPN", reference="VPN", configuration_type="vpn.VPNConfiguration", period_fees="8.00"
+    )
+    OfferIPPool.objects.create(offer=offer, pool=vpn_pools["ipv4"], order=0)
+    OfferIPPool.objects.create(offer=offer, pool=vpn_pools["ipv6"], order=1)
+    return offer
+
+
+@pytest.fixture
+def subscribe(vpn_offer, django_capture_on_commit_callbacks):
+    """subscribe(member) -> the member's new VPN account (its subnets allocated,
+    its provisioning run as after a commit)."""
+    from coin.offers.models import OfferSubscription
+
+    def make(member, **fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            subscription = OfferSubscription.objects.create(member=member, offer=vpn_offer, **fields)
+        return subscription.real_configuration
+
+    return make
