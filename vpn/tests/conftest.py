@@ -65,3 +65,12 @@ def subscribe(vpn_offer, django_capture_on_commit_callbacks):
         return subscription.real_configuration
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English, the source language (the portal is French by default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
