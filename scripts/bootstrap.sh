@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 profile=${1:-run}
 packages=(python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "$profile" = test ]; then
-  packages+=(postgresql chromium poppler-utils qpdf bind9-utils)
+  # ansible … ruby: tests/deploy (the role run for real, nginx -t, systemd-analyze, ruby -c)
+  packages+=(postgresql chromium poppler-utils qpdf bind9-utils ansible ansible-lint nginx ruby openssl systemd python3-psycopg2 sudo acl)
 fi
 
 missing=()

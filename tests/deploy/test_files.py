@@ -4,14 +4,16 @@ ansible-lint accepts the role, ruby accepts the Vagrantfile, and the timers keep
 schedule README gives to admins without systemd."""
 
 import filecmp
-import os
 import re
 import shutil
+
+import pytest
 
 from tests.deploy.tools import (
     ANSIBLE_DIR,
     CONTRIB,
     REPO,
+    clean_environment,
     nginx_conf,
     read_unit,
     run,
@@ -21,12 +23,14 @@ from tests.deploy.tools import (
     verify_units,
 )
 
+pytestmark = pytest.mark.deploy
+
 SYSTEMD_DIR = CONTRIB / "systemd"
 NGINX_SITE = CONTRIB / "nginx" / "coin.conf"
 
 
 def ansible_environment() -> dict[str, str]:
-    return {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "0"}
+    return clean_environment(ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
 
 
 def test_contrib_files_are_what_the_role_installs(tmp_path):

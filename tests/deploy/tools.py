@@ -4,6 +4,7 @@ The tools come from Debian (scripts/bootstrap.sh test installs them). A missing 
 fails the test with the command that installs it: these checks never skip.
 """
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -24,8 +25,16 @@ def tool(name: str) -> str:
     return path
 
 
+def clean_environment(**extra: str) -> dict[str, str]:
+    """This process's environment without the test suite's COIN_* and DJANGO_* variables
+    (its database, its extra apps): a deployed Coin reads only its own settings."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("COIN_", "DJANGO_"))}
+    return {**kept, **extra}
+
+
 def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """Run a command, capturing its output as text; never raises on a non-zero exit."""
+    """Run a command in a clean environment, capturing its output as text; never raises."""
+    kwargs.setdefault("env", clean_environment())
     return subprocess.run(command, capture_output=True, text=True, **kwargs)
 
 
