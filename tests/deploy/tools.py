@@ -83,6 +83,13 @@ def verify_units(unit_dir: Path, root: Path | None = None) -> subprocess.Complet
     return run([*command, *(names if root is not None else [str(unit_dir / n) for n in names])], cwd=unit_dir)
 
 
+def coin_unit_problems(result: subprocess.CompletedProcess) -> list[str]:
+    """What systemd-analyze verify said about Coin's units (it also speaks of the system's
+    own units it loads, e.g. a Debian package's deprecated setting: not ours to judge)."""
+    lines = (result.stdout + result.stderr).splitlines()
+    return [line for line in lines if line.strip() and not line.startswith(("/lib/", "/usr/lib/"))]
+
+
 def self_signed_certificate(folder: Path, name: str) -> tuple[Path, Path]:
     """A throw-away certificate and key for nginx, made with openssl."""
     certificate, key = folder / "cert.pem", folder / "key.pem"
