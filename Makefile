@@ -1,4 +1,4 @@
-.PHONY: demo test lint bench messages
+.PHONY: demo test lint bench messages deploy-test deploy-files
 demo:        ## install, load the demo ISP and serve it on 127.0.0.1:8000
 	scripts/demo.sh
 test:        ## install what the tests need and run the whole suite
@@ -15,3 +15,8 @@ bench:       ## benchmarks on a private PostgreSQL cluster, ending with one tabl
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_charge.py  # billing: charge_subscriptions vs bulk insert
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_vpn_sync.py  # vpn: full LDAP sync vs ldapadd
 	.venv/bin/python bench/report.py
+deploy-test: ## the Ansible role run for real on this machine (root), served through nginx (~2 min)
+	scripts/bootstrap.sh test
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/pytest -q -s tests/deploy
+deploy-files: ## write contrib/systemd and contrib/nginx from the role's templates
+	ansible-playbook contrib/ansible/render.yml

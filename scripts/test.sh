@@ -10,5 +10,5 @@ export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's event loop next to live_se
 echo "== PostgreSQL: the whole suite"
 .venv/bin/python -m tests.harness.postgres -- .venv/bin/pytest -n 2 "$@"
 
-echo "== SQLite: the suite again, but for browser tests and PostgreSQL-only guarantees"
-env -u COIN_DATABASE_URL .venv/bin/pytest -n 2 -m "not browser and not postgres_only" "$@"
+echo "== SQLite: the suite again, but for browser tests, PostgreSQL-only guarantees and the deployment run"
+env -u COIN_DATABASE_URL .venv/bin/pytest -n 2 -m "not browser and not postgres_only and not deploy" "$@"
