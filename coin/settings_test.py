@@ -21,7 +21,7 @@ NOTIFICATION_EMAILS = ["board@isp.example"]
 SITE_URL = "https://coin.isp.example"
 # A third-party configuration app living outside Coin's packages, enabled exactly
 # as an ISP would enable its own (see EXTENDING.md).
-EXTRA_INSTALLED_APPS = ["simple_dsl", "coin_fiber"]
+EXTRA_INSTALLED_APPS = ["simple_dsl", "coin_fiber", "coa"]
 FIBER_INVENTORY_URL = "http://127.0.0.1:9/lines"  # tests point it at their own server
 # Invoice PDFs that tests render go to a throw-away folder, never into the checkout.
 PRIVATE_STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="coin-test-private-"))

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 profile=${1:-run}
 packages=(python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "$profile" = test ]; then
-  packages+=(postgresql chromium poppler-utils qpdf bind9-utils)
+  packages+=(postgresql chromium poppler-utils qpdf bind9-utils freeradius freeradius-utils freeradius-postgresql)
 fi
 
 missing=()
