@@ -88,6 +88,25 @@ class OfferRadiusGroupInline(admin.StackedInline):
     max_num = 1
     verbose_name = _("RADIUS group (its attributes are edited under RADIUS groups)")
 
+    # Only on offers of RADIUS accounts (other offers' forms stay as they were).
+    @staticmethod
+    def _applies(obj) -> bool:
+        if isinstance(obj, RadiusGroup):
+            return True
+        return isinstance(obj, Offer) and obj.configuration_type == "coa.RadiusAccount"
+
+    def has_view_permission(self, request, obj=None):
+        return self._applies(obj) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._applies(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._applies(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._applies(obj) and super().has_delete_permission(request, obj)
+
 
 def add_offer_radius_group_inline(site: admin.AdminSite = admin.site) -> None:
     """Show the offer's RADIUS group on the offer's admin page, like resources' pools."""
