@@ -1,0 +1,21 @@
+"""The coa app's settings and their defaults (override them in settings_local.py)."""
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # The DATABASES alias that holds FreeRADIUS's tables.
+    "RADIUS_DATABASE": "default",
+    # The RADIUS group of suspended subscriptions (its reply attributes: a captive portal…).
+    "RADIUS_SUSPENDED_GROUP": "coin-suspended",
+    # Also store Cleartext-Password (needed for CHAP/MS-CHAP; readable by whoever reads radcheck).
+    "RADIUS_STORE_CLEARTEXT": False,
+    # Days of connection data (radacct) kept before purge_radius_accounting removes it.
+    "RADIUS_ACCOUNTING_RETENTION_DAYS": 365,
+}
+
+
+def setting(name: str) -> Any:
+    """The value of a coa setting, or its default."""
+    return getattr(settings, name, DEFAULTS[name])

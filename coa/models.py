@@ -1,0 +1,358 @@
+"""BNGs, per-offer RADIUS groups, RADIUS accounts, and FreeRADIUS's own SQL tables.
+
+The FreeRADIUS tables (``radcheck``… ``nas``) have exactly the columns of Debian's
+freeradius schema (mods-config/sql/main/{postgresql,sqlite}/schema.sql): FreeRADIUS
+reads them, Coin writes them (through coa.provisioning) and reads radacct.
+"""
+
+import re
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from coin.configuration.models import Configuration
+
+SECRET_MASK = "********"
+
+
+class BNG(models.Model):
+    """A broadband network gateway: a RADIUS client of FreeRADIUS, and the CoA peer."""
+
+    class Vendor(models.TextChoices):
+        GENERIC = "generic", _("Generic (RFC 5176)")
+        CISCO = "cisco", _("Cisco IOS-XR / ASR9k")
+        JUNIPER = "juniper", _("Juniper MX")
+        MIKROTIK = "mikrotik", _("MikroTik")
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    address = models.GenericIPAddressField(_("address"), help_text=_("IPv4 or IPv6 address of the BNG."))
+    nas_ip_address = models.GenericIPAddressField(
+        _("NAS-IP-Address"),
+        blank=True,
+        null=True,
+        help_text=_("As it appears in accounting (default: the address)."),
+    )
+    nas_identifier = models.CharField(_("NAS-Identifier"), max_length=253, blank=True)
+    coa_port = models.PositiveIntegerField(
+        _("CoA port"), default=3799, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    secret = models.CharField(_("shared secret"), max_length=128)
+    vendor = models.CharField(
+        _("vendor profile"), max_length=16, choices=Vendor.choices, default=Vendor.GENERIC
+    )
+    timeout = models.PositiveSmallIntegerField(
+        _("timeout (seconds)"), default=3, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    retries = models.PositiveSmallIntegerField(_("retries"), default=2, validators=[MaxValueValidator(10)])
+
+    class Meta:
+        verbose_name = _("BNG")
+        verbose_name_plural = _("BNGs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:  # never the secret
+        return f"<BNG {self.name} {self.address}>"
+
+    def save(self, *args, **kwargs) -> None:
+        from coa.radius import sync_nas
+
+        previous = (
+            type(self).objects.filter(pk=self.pk).values_list("name", flat=True).first() if self.pk else None
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            sync_nas(self, previous_name=previous)
+
+    def delete(self, *args, **kwargs):
+        from coa.radius import delete_nas
+
+        delete_nas(self.name)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def masked_secret(self) -> str:
+        return SECRET_MASK if self.secret else ""
+
+    @property
+    def accounting_address(self) -> str:
+        return self.nas_ip_address or self.address
+
+
+group_name_validator = RegexValidator(r"^[A-Za-z0-9_.-]+$", _("Letters, digits, '.', '-' and '_' only."))
+
+
+class RadiusGroup(models.Model):
+    """A RADIUS group (service profile) with its reply and check attributes. Linked to
+    an offer: its subscribers are in the group; without an offer: e.g. the suspended
+    group (setting RADIUS_SUSPENDED_GROUP)."""
+
+    name = models.CharField(_("group name"), max_length=64, unique=True, validators=[group_name_validator])
+    offer = models.OneToOneField(
+        "offers.Offer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="radius_group",
+        verbose_name=_("offer"),
+    )
+
+    class Meta:
+        verbose_name = _("RADIUS group")
+        verbose_name_plural = _("RADIUS groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+attribute_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9:._-]*$", _("Enter a RADIUS attribute name."))
+
+
+class RadiusGroupAttribute(models.Model):
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("reply")
+        CHECK = "check", _("check")
+
+    class Op(models.TextChoices):
+        SET = ":=", ":="
+        EQ = "=", "="
+        ADD = "+=", "+="
+        CMP = "==", "=="
+
+    group = models.ForeignKey(RadiusGroup, on_delete=models.CASCADE, related_name="attributes")
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.REPLY)
+    attribute = models.CharField(_("attribute"), max_length=64, validators=[attribute_validator])
+    op = models.CharField(_("operator"), max_length=2, choices=Op.choices, default=Op.SET)
+    value = models.CharField(_("value"), max_length=253)
+
+    class Meta:
+        verbose_name = _("RADIUS attribute")
+        verbose_name_plural = _("RADIUS attributes (e.g. a rate limit)")
+        ordering = ["group", "kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.attribute} {self.op} {self.value}"
+
+
+login_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9._@-]*$", _("Lower-case letters, digits, '.', '-', '_' and '@' only.")
+)
+
+
+def default_login(configuration: "RadiusAccount") -> str:
+    """The login given to an account created without one: member's username and the
+    subscription's id, e.g. ``jdoe-42`` (letters outside the login alphabet dropped)."""
+    subscription = configuration.offersubscription
+    base = re.sub(r"[^a-z0-9._-]", "", subscription.member.username.lower()) or "sub"
+    return f"{base}-{subscription.pk}"
+
+
+class RadiusAccount(Configuration):
+    """A PPPoE/IPoE subscriber that a BNG authenticates through FreeRADIUS."""
+
+    url_namespace = "radius"
+    provisioners = ["coa.provisioning.RadiusProvisioner"]
+
+    login = models.CharField(
+        _("login"),
+        max_length=64,
+        unique=True,
+        blank=True,
+        validators=[login_validator],
+        help_text=_("Generated when left empty."),
+    )
+    password_hash = models.CharField(_("password (SSHA-512)"), max_length=200, blank=True, editable=False)
+    cleartext_password = models.CharField(max_length=128, blank=True, editable=False)
+    bng = models.ForeignKey(BNG, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("BNG"))
+
+    class Meta:
+        verbose_name = _("RADIUS account (BNG)")
+        verbose_name_plural = _("RADIUS accounts (BNG)")
+
+    def __str__(self) -> str:
+        return f"RADIUS {self.login or '?'} — {self.offersubscription.reference}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_login = instance.__dict__.get("login")
+        return instance
+
+    def set_password(self, raw: str) -> None:
+        """Store the salted hash (and the clear text only when RADIUS_STORE_CLEARTEXT)."""
+        from coa.conf import setting
+        from coa.passwords import ssha512
+
+        self.password_hash = ssha512(raw)
+        self.cleartext_password = raw if setting("RADIUS_STORE_CLEARTEXT") else ""
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.login:
+            self.login = default_login(self)
+        super().save(*args, **kwargs)
+        self._stored_login = self.login
+
+
+# FreeRADIUS's tables, as Debian's schema.sql creates them.
+
+
+class RadCheck(models.Model):
+    id = models.AutoField(primary_key=True)
+    username = models.TextField(default="")
+    attribute = models.TextField(default="")
+    op = models.CharField(max_length=2, default="==")
+    value = models.TextField(default="")
+
+    class Meta:
+        db_table = "radcheck"
+        indexes = [models.Index(fields=["username", "attribute"], name="radcheck_UserName")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.attribute} {self.op} {self.value}"
+
+
+class RadReply(models.Model):
+    id = models.AutoField(primary_key=True)
+    username = models.TextField(default="")
+    attribute = models.TextField(default="")
+    op = models.CharField(max_length=2, default="=")
+    value = models.TextField(default="")
+
+    class Meta:
+        db_table = "radreply"
+        indexes = [models.Index(fields=["username", "attribute"], name="radreply_UserName")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.attribute} {self.op} {self.value}"
+
+
+class RadGroupCheck(models.Model):
+    id = models.AutoField(primary_key=True)
+    groupname = models.TextField(default="")
+    attribute = models.TextField(default="")
+    op = models.CharField(max_length=2, default="==")
+    value = models.TextField(default="")
+
+    class Meta:
+        db_table = "radgroupcheck"
+        indexes = [models.Index(fields=["groupname", "attribute"], name="radgroupcheck_GroupName")]
+
+    def __str__(self) -> str:
+        return f"{self.groupname} {self.attribute} {self.op} {self.value}"
+
+
+class RadGroupReply(models.Model):
+    id = models.AutoField(primary_key=True)
+    groupname = models.TextField(default="")
+    attribute = models.TextField(default="")
+    op = models.CharField(max_length=2, default="=")
+    value = models.TextField(default="")
+
+    class Meta:
+        db_table = "radgroupreply"
+        indexes = [models.Index(fields=["groupname", "attribute"], name="radgroupreply_GroupName")]
+
+    def __str__(self) -> str:
+        return f"{self.groupname} {self.attribute} {self.op} {self.value}"
+
+
+class RadUserGroup(models.Model):
+    id = models.AutoField(primary_key=True)
+    username = models.TextField(default="")
+    groupname = models.TextField(default="")
+    priority = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "radusergroup"
+        indexes = [models.Index(fields=["username"], name="radusergroup_UserName")]
+
+    def __str__(self) -> str:
+        return f"{self.username} in {self.groupname}"
+
+
+class RadAcct(models.Model):
+    radacctid = models.BigAutoField(primary_key=True)
+    acctsessionid = models.TextField()
+    acctuniqueid = models.TextField(unique=True)
+    username = models.TextField(null=True)
+    realm = models.TextField(null=True)
+    nasipaddress = models.GenericIPAddressField()
+    nasportid = models.TextField(null=True)
+    nasporttype = models.TextField(null=True)
+    acctstarttime = models.DateTimeField(null=True)
+    acctupdatetime = models.DateTimeField(null=True)
+    acctstoptime = models.DateTimeField(null=True)
+    acctinterval = models.BigIntegerField(null=True)
+    acctsessiontime = models.BigIntegerField(null=True)
+    acctauthentic = models.TextField(null=True)
+    connectinfo_start = models.TextField(null=True)
+    connectinfo_stop = models.TextField(null=True)
+    acctinputoctets = models.BigIntegerField(null=True)
+    acctoutputoctets = models.BigIntegerField(null=True)
+    calledstationid = models.TextField(null=True)
+    callingstationid = models.TextField(null=True)
+    acctterminatecause = models.TextField(null=True)
+    servicetype = models.TextField(null=True)
+    framedprotocol = models.TextField(null=True)
+    framedipaddress = models.GenericIPAddressField(null=True)
+    framedipv6address = models.GenericIPAddressField(null=True)
+    framedipv6prefix = models.GenericIPAddressField(null=True)
+    framedinterfaceid = models.TextField(null=True)
+    delegatedipv6prefix = models.GenericIPAddressField(null=True)
+    class_field = models.TextField(null=True, db_column="class")
+
+    class Meta:
+        db_table = "radacct"
+        verbose_name = _("RADIUS session")
+        verbose_name_plural = _("RADIUS sessions")
+        indexes = [
+            models.Index(fields=["acctstarttime", "username"], name="radacct_start_user_idx"),
+            models.Index(fields=["class_field"], name="radacct_calss_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.acctstarttime}"
+
+
+class RadPostAuth(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    username = models.TextField()
+    password = models.TextField(null=True, db_column="pass")
+    reply = models.TextField(null=True)
+    calledstationid = models.TextField(null=True)
+    callingstationid = models.TextField(null=True)
+    authdate = models.DateTimeField(auto_now_add=True)
+    class_field = models.TextField(null=True, db_column="class")
+
+    class Meta:
+        db_table = "radpostauth"
+        indexes = [
+            models.Index(fields=["username"], name="radpostauth_username_idx"),
+            models.Index(fields=["class_field"], name="radpostauth_class_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.authdate}"
+
+
+class Nas(models.Model):
+    id = models.AutoField(primary_key=True)
+    nasname = models.TextField()
+    shortname = models.TextField()
+    type = models.TextField(default="other")
+    ports = models.IntegerField(null=True)
+    secret = models.TextField()
+    server = models.TextField(null=True)
+    community = models.TextField(null=True)
+    description = models.TextField(null=True)
+
+    class Meta:
+        db_table = "nas"
+        indexes = [models.Index(fields=["nasname"], name="nas_nasname")]
+
+    def __str__(self) -> str:
+        return self.shortname
