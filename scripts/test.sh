@@ -8,7 +8,7 @@ scripts/bootstrap.sh test
 export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's event loop next to live_server
 
 echo "== PostgreSQL: the whole suite"
-.venv/bin/python -m tests.harness.postgres -- .venv/bin/pytest -n 2 "$@"
+.venv/bin/python -m tests.harness.postgres -- .venv/bin/pytest -n 2 --dist loadgroup -m "not deploy_run" "$@"
 
 echo "== SQLite: the suite again, but for browser tests, PostgreSQL-only guarantees and the deployment run"
 env -u COIN_DATABASE_URL .venv/bin/pytest -n 2 -m "not browser and not postgres_only and not deploy" "$@"

@@ -39,7 +39,9 @@ from tests.deploy.tools import (
 )
 from tests.harness.postgres import private_cluster
 
-pytestmark = pytest.mark.deploy
+# One deployment for the whole module, on one xdist worker: two at once would fight over
+# the machine's one `coin` user (usermod refuses while the other's gunicorn runs as it).
+pytestmark = [pytest.mark.deploy, pytest.mark.deploy_run, pytest.mark.xdist_group("deployment")]
 
 SERVER_NAME = "coin.deploy.test"
 MEMBER, MEMBER_PASSWORD = "cmartin", "demo-member-pw"
