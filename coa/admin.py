@@ -6,6 +6,7 @@ from coa.forms import BNGForm, RadiusAccountForm
 from coa.models import BNG, RadAcct, RadiusAccount, RadiusGroup, RadiusGroupAttribute
 from coa.radius import delete_group, sync_group
 from coin.configuration.admin import ConfigurationAdminFormMixin
+from coin.offers.admin import add_offer_inline
 from coin.offers.models import Offer
 
 
@@ -108,20 +109,4 @@ class OfferRadiusGroupInline(admin.StackedInline):
         return self._applies(obj) and super().has_delete_permission(request, obj)
 
 
-def add_offer_radius_group_inline(site: admin.AdminSite = admin.site) -> None:
-    """Show the offer's RADIUS group on the offer's admin page, like resources' pools."""
-    try:
-        offer_admin = site.get_model_admin(Offer)
-    except admin.sites.NotRegistered:
-        return
-    base = type(offer_admin)
-    if OfferRadiusGroupInline in base.inlines:
-        return
-    extended = type(
-        base.__name__, (base,), {"inlines": [*base.inlines, OfferRadiusGroupInline], "__module__": __name__}
-    )
-    site.unregister(Offer)
-    site.register(Offer, extended)
-
-
-add_offer_radius_group_inline()
+add_offer_inline(OfferRadiusGroupInline)

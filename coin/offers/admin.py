@@ -134,3 +134,23 @@ class SubscriptionRequestAdmin(admin.ModelAdmin):
 
 
 admin.site.register(SubscriptionRequest, SubscriptionRequestAdmin)
+
+
+def add_offer_inline(
+    inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite = admin.site
+) -> None:
+    """Let an app that builds on offers (resources' pools, coa's RADIUS group) show its
+    own inline on the offer's admin page without this app knowing it: re-register the
+    offer admin as a subclass with one more inline, whatever admin class is registered."""
+    try:
+        offer_admin = site.get_model_admin(Offer)
+    except admin.sites.NotRegistered:
+        return
+    base = type(offer_admin)
+    if inline in base.inlines:
+        return
+    extended = type(
+        base.__name__, (base,), {"inlines": [*base.inlines, inline], "__module__": base.__module__}
+    )
+    site.unregister(Offer)
+    site.register(Offer, extended)

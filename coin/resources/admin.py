@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import IsSetFilter
-from coin.offers.models import Offer
+from coin.offers.admin import add_offer_inline
 from coin.resources.allocation import check_prefixlen, free_blocks, pool_usage, pool_usages
 from coin.resources.ip import address_key, end_key, max_prefixlen, parse_address, parse_network, start_key
 from coin.resources.models import (
@@ -359,22 +359,4 @@ class OfferIPPoolInline(admin.TabularInline):
     verbose_name_plural = _("IP pools: each new subscription gets a subnet in each of them")
 
 
-def add_offer_pools_inline(site: admin.AdminSite = admin.site) -> None:
-    """Show the offer's pools on the offer's admin page, without the offers app
-    knowing about resources: re-register the offer admin as a subclass that has
-    one more inline (whatever admin class is registered for Offer)."""
-    try:
-        offer_admin = site.get_model_admin(Offer)
-    except admin.sites.NotRegistered:
-        return
-    base = type(offer_admin)
-    if OfferIPPoolInline in base.inlines:
-        return
-    extended = type(
-        base.__name__, (base,), {"inlines": [*base.inlines, OfferIPPoolInline], "__module__": __name__}
-    )
-    site.unregister(Offer)
-    site.register(Offer, extended)
-
-
-add_offer_pools_inline()
+add_offer_inline(OfferIPPoolInline)
