@@ -12,3 +12,10 @@ echo "== PostgreSQL: the whole suite"
 
 echo "== SQLite: the suite again, but for browser tests, PostgreSQL-only guarantees and the deployment run"
 env -u COIN_DATABASE_URL .venv/bin/pytest -n 2 -m "not browser and not postgres_only and not deploy" "$@"
+
+if [ $# -eq 0 ]; then
+  # Alone, after the suites: it installs into the machine (the coin user, packages), which
+  # other tests running at the same time must not see.
+  echo "== The deployment: the Ansible role run for real (make deploy-test)"
+  .venv/bin/python -m tests.harness.postgres -- .venv/bin/pytest -q -p no:cacheprovider -m deploy_run tests/deploy
+fi

@@ -167,11 +167,16 @@ def deployment():
             socket_dir = dict(part.split("=") for part in urlparse(database_url).query.split("&"))["host"]
             certificate, key = self_signed_certificate(prefix, SERVER_NAME)
             http_port, https_port = free_port(), free_port()
+            # Deployed from a clone of this commit, so that the upgrade test can commit to it.
+            upstream = prefix / "upstream"
             commit = run(["git", "rev-parse", "HEAD"], cwd=REPO).stdout.strip()
+            cloned = run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(upstream)])
+            assert cloned.returncode == 0, cloned.stderr
+            run(["git", "checkout", "--quiet", "-b", "deployed", commit], cwd=upstream)
             variables = {
                 "coin_prefix": str(prefix),
-                "coin_git_repo": str(REPO),
-                "coin_git_version": commit,
+                "coin_git_repo": str(upstream),
+                "coin_git_version": "deployed",
                 "coin_server_name": SERVER_NAME,
                 "coin_secret_key": secrets.token_urlsafe(60),
                 "coin_manage_services": False,
@@ -239,6 +244,9 @@ def deployment():
                 "browser": Browser(https_port, certificate),
                 "http_port": http_port,
                 "logs": logs,
+                "upstream": upstream,
+                "inventory": inventory,
+                "extra_vars": extra_vars,
             }
     finally:
         for process in processes:
@@ -356,3 +364,31 @@ def test_the_backup_service_dumps_the_database(deployment):
     assert len(dumps) == 1 and sorted(backups.glob("private-*.tar.gz"))
     listing = run(["pg_restore", "--list", str(dumps[0])])
     assert listing.returncode == 0 and "billing_invoice" in listing.stdout
+
+
+def test_a_rerun_after_an_upgrade_applies_the_migrations_and_restarts(deployment):
+    """Last in the module: it changes the deployment. A new commit upstream that brings a
+    migration is what `git pull` then a re-run of the role sees."""
+    upstream = deployment["upstream"]
+    migrations = upstream / "coin/members/migrations"
+    latest = max(path.stem for path in migrations.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    name = f"{int(latest[:4]) + 1:04d}_upgrade_check"
+    (migrations / f"{name}.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        f"    dependencies = [('members', '{latest}')]\n"
+        "    operations = []\n"
+    )
+    run(["git", "add", "."], cwd=upstream)
+    committed = run(
+        ["git", "-c", "user.name=ci", "-c", "user.email=ci@coin.test", "commit", "-qm", "An upgrade"],
+        cwd=upstream,
+    )
+    assert committed.returncode == 0, committed.stderr
+    assert name not in manage(deployment["src"], "showmigrations", "members")
+
+    output, counters = play(deployment["inventory"], deployment["extra_vars"])
+
+    assert counters["changed"] > 0 and counters["failed"] == 0
+    assert f"[X] {name}" in manage(deployment["src"], "showmigrations", "members")
+    assert "RUNNING HANDLER [coin : Restart coin]" in output
