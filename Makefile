@@ -6,8 +6,7 @@ test:        ## install what the tests need and run the whole suite
 lint:
 	.venv/bin/ruff check .
 messages:    ## refresh and compile the French translation
-	.venv/bin/python manage.py makemessages -l fr --no-obsolete -i ".venv/*" -i "tests/*" -i "bench/*" -i "static_root/*"
-	cd coin && ../.venv/bin/python ../manage.py compilemessages
+	scripts/messages.sh
 bench:       ## benchmarks on a private PostgreSQL cluster, ending with one table of ratios and goals
 	.venv/bin/python bench/report.py --reset
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_allocation.py
