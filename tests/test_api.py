@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from coin.api.models import APIToken, digest
 from coin.offers.models import Offer, OfferSubscription
+from coin.offers.subscriptions import subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -115,9 +116,7 @@ def test_patch_validates_like_the_admin_and_leaves_refused_changes_unsaved(admin
 
 def test_patching_a_subscription_resign_date_is_checked(admin_client, member):
     offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date="2026-03-01"
-    )
+    subscription = subscribe(member=member, offer=offer, subscription_date="2026-03-01")
     url = f"/api/subscriptions/{subscription.pk}/"
     response = admin_client.patch(url, {"resign_date": "2026-01-01"}, content_type="application/json")
     assert response.status_code == 400 and "resign_date" in response.json()

@@ -3,9 +3,10 @@
 Rules enforced here, on every save (not only in forms):
 - a pool's default subnet size lies between its own prefix and /32 or /128;
 - pools never overlap; a pool cannot shrink below (or move away from) its subnets;
-- a subnet lies inside its pool and never overlaps another subnet, in any pool;
-- a subnet saved without a network gets the lowest free aligned block of its pool
-  (coin.resources.allocation).
+- a subnet lies inside its pool and never overlaps another subnet, in any pool.
+A subnet without a network is not saved: ``coin.resources.allocation.allocate()``
+gives it the lowest free aligned block of its pool (forms and the API call
+``allocation.save_subnet()``, which allocates or saves).
 On PostgreSQL, GiST exclusion constraints (migration 0002) make overlaps impossible
 even for writers that race past these checks.
 """
@@ -301,10 +302,6 @@ class IPSubnet(models.Model):
     range_end = NetworkKeyField(end=True)
     prefixlen = NetworkPrefixField()
 
-    #: Prefix length to allocate when ``inet`` is empty (default: the pool's
-    #: ``default_subnetsize``). Not stored.
-    requested_prefixlen: int | None = None
-
     objects = SubnetQuerySet.as_manager()
 
     class Meta:
@@ -319,17 +316,17 @@ class IPSubnet(models.Model):
         return str(self.inet)
 
     def save(self, *args, **kwargs) -> None:
-        """Allocate when ``inet`` is empty; otherwise check the rules, save, and
-        record what changed (history, reverse DNS clean-up, subnet events)."""
+        """Check the rules, save, and record what changed (history, reverse DNS
+        clean-up, subnet events). A subnet without a network is allocated instead
+        (``coin.resources.allocation.allocate()``), not saved."""
         if self.network is None:
             if self.inet not in (None, ""):
                 raise ValidationError(
                     {"inet": gettext("“%(value)s” is not a network.") % {"value": self.inet}}
                 )
-            from coin.resources.allocation import allocate
-
-            allocate(self, self.requested_prefixlen, **kwargs)
-            return
+            raise ValidationError(
+                {"inet": gettext("Enter the subnet's network, or allocate one from its pool.")}
+            )
         self.store(*args, **kwargs)
 
     @property
@@ -356,15 +353,9 @@ class IPSubnet(models.Model):
         super().clean_fields(exclude)
 
     def clean(self) -> None:
-        if self.ip_pool_id is None:
-            return
-        if self.inet is None:
-            from coin.resources.allocation import check_allocatable
-
-            try:
-                check_allocatable(self.ip_pool, self.requested_prefixlen)
-            except ValidationError as error:
-                raise ValidationError({"inet": error.messages}) from error
+        """The rules of a subnet with a network (one to allocate is checked by
+        ``coin.resources.allocation.check_allocatable_subnet()``)."""
+        if self.ip_pool_id is None or self.inet is None:
             return
         self.check_rules()
 

@@ -339,25 +339,22 @@ def test_public_without_login(client, minimal_isp):
 
 
 def test_subscriber_count_counts_members_with_a_running_subscription(client, minimal_isp, member_factory):
-    from coin.offers.models import Offer, OfferSubscription
+    from coin.offers.models import Offer
+    from coin.offers.subscriptions import subscribe
 
     today = timezone.localdate()
     vpn = Offer.objects.create(name="VPN", reference="VPN")
     dsl = Offer.objects.create(name="DSL", reference="DSL")
     two_lines = member_factory()
-    OfferSubscription.objects.create(member=two_lines, offer=vpn, subscription_date=today)
-    OfferSubscription.objects.create(
-        member=two_lines, offer=dsl, subscription_date=today - datetime.timedelta(days=400)
-    )
+    subscribe(member=two_lines, offer=vpn, subscription_date=today)
+    subscribe(member=two_lines, offer=dsl, subscription_date=today - datetime.timedelta(days=400))
     resigned = member_factory()
-    OfferSubscription.objects.create(
+    subscribe(
         member=resigned, offer=vpn, subscription_date=today - datetime.timedelta(days=30), resign_date=today
     )
     future = member_factory()
-    OfferSubscription.objects.create(
-        member=future, offer=vpn, subscription_date=today + datetime.timedelta(days=2)
-    )
+    subscribe(member=future, offer=vpn, subscription_date=today + datetime.timedelta(days=2))
     assert json.loads(get_isp_json(client).content)["subscriberCount"] == 1
 
-    OfferSubscription.objects.create(member=resigned, offer=dsl, subscription_date=today)
+    subscribe(member=resigned, offer=dsl, subscription_date=today)
     assert json.loads(get_isp_json(client).content)["subscriberCount"] == 2

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
-from coin.offers.subscriptions import accept_request, refuse_request, request_subscription, resign
+from coin.offers.subscriptions import accept_request, refuse_request, request_subscription, resign, subscribe
 from simple_dsl.models import SimpleDSL
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def dsl_offer():
 
 
 def test_reference_follows_the_default_pattern(member, dsl_offer):
-    subscription = OfferSubscription.objects.create(member=member, offer=dsl_offer)
+    subscription = subscribe(member=member, offer=dsl_offer)
     assert subscription.reference == f"REF-DSL-{subscription.pk}"
 
 
@@ -34,7 +34,7 @@ def test_reference_pattern_is_a_setting(member, dsl_offer, settings):
     settings.SUBSCRIPTION_REFERENCE = (
         "{subscription.member.username}/{subscription.offer.reference}/{subscription.pk:05d}"
     )
-    subscription = OfferSubscription.objects.create(member=member, offer=dsl_offer)
+    subscription = subscribe(member=member, offer=dsl_offer)
     assert subscription.reference == f"camille/DSL/{subscription.pk:05d}"
 
 
@@ -48,7 +48,7 @@ def test_reference_pattern_is_a_setting(member, dsl_offer, settings):
     ],
 )
 def test_running_at_date_edges(member, dsl_offer, day, running):
-    subscription = OfferSubscription.objects.create(
+    subscription = subscribe(
         member=member, offer=dsl_offer, subscription_date=D(2026, 3, 1), resign_date=D(2026, 6, 30)
     )
     assert subscription.is_running(day) is running
@@ -56,9 +56,7 @@ def test_running_at_date_edges(member, dsl_offer, day, running):
 
 
 def test_without_resign_date_it_runs_for_ever(member, dsl_offer):
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=dsl_offer, subscription_date=D(2026, 3, 1)
-    )
+    subscription = subscribe(member=member, offer=dsl_offer, subscription_date=D(2026, 3, 1))
     assert subscription in OfferSubscription.objects.running(D(2099, 1, 1))
 
 
@@ -72,13 +70,13 @@ def test_resign_date_before_subscription_date_is_refused_naming_the_field(member
 
 
 def test_creating_a_subscription_creates_its_configuration_of_the_offer_type(member, dsl_offer):
-    subscription = OfferSubscription.objects.create(member=member, offer=dsl_offer)
+    subscription = subscribe(member=member, offer=dsl_offer)
     assert isinstance(OfferSubscription.objects.get(pk=subscription.pk).real_configuration, SimpleDSL)
 
 
 def test_an_offer_without_configuration_type_creates_none(member):
     offer = Offer.objects.create(name="Hosting", reference="HOST")
-    subscription = OfferSubscription.objects.create(member=member, offer=offer)
+    subscription = subscribe(member=member, offer=offer)
     assert subscription.real_configuration is None
 
 
@@ -89,7 +87,7 @@ def test_an_unknown_configuration_type_is_refused_naming_the_field():
 
 
 def test_changing_to_an_offer_of_another_configuration_type_is_refused(member, dsl_offer):
-    subscription = OfferSubscription.objects.create(member=member, offer=dsl_offer)
+    subscription = subscribe(member=member, offer=dsl_offer)
     subscription.offer = Offer.objects.create(
         name="Fibre", reference="FTTH", configuration_type="coin_fiber.FiberLine"
     )
@@ -138,9 +136,7 @@ def test_an_offer_that_is_not_requestable_cannot_be_requested(member, dsl_offer)
 
 
 def test_member_resigns_from_tomorrow_on(member, dsl_offer, django_capture_on_commit_callbacks):
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=dsl_offer, subscription_date=D(2020, 1, 1)
-    )
+    subscription = subscribe(member=member, offer=dsl_offer, subscription_date=D(2020, 1, 1))
     today = datetime.date.today()
     with pytest.raises(ValidationError) as error:
         resign(subscription, today, by_member=True)
@@ -154,11 +150,11 @@ def test_member_resigns_from_tomorrow_on(member, dsl_offer, django_capture_on_co
 
 def test_offer_subscriptions_count(member, other_member, dsl_offer):
     fiber = Offer.objects.create(name="Fibre", reference="FTTH", configuration_type="coin_fiber.FiberLine")
-    OfferSubscription.objects.create(member=member, offer=dsl_offer, subscription_date=D(2026, 1, 1))
-    OfferSubscription.objects.create(
+    subscribe(member=member, offer=dsl_offer, subscription_date=D(2026, 1, 1))
+    subscribe(
         member=other_member, offer=dsl_offer, subscription_date=D(2026, 1, 1), resign_date=D(2026, 3, 1)
     )
-    OfferSubscription.objects.create(member=other_member, offer=fiber, subscription_date=D(2026, 2, 15))
+    subscribe(member=other_member, offer=fiber, subscription_date=D(2026, 2, 15))
     out = StringIO()
     call_command("offer_subscriptions_count", "--date", "2026-02-20", stdout=out)
     assert out.getvalue().splitlines() == ["DSL\t2\tADSL", "FTTH\t1\tFibre", "TOTAL\t3\t2026-02-20"]
