@@ -90,6 +90,10 @@ def test_tokens_are_shown_in_full_only_once_and_stored_hashed(admin_client, memb
         assert shown.status_code == 200, url
         assert key not in shown.content.decode(), url
     assert token.prefix + "…" in admin_client.get("/admin/coin_api/apitoken/").content.decode()
+    # Renaming keeps the key (the change form has no key of its own to draw).
+    renamed = admin_client.post(f"/admin/coin_api/apitoken/{token.pk}/change/", {"name": "renamed"})
+    assert renamed.status_code == 302
+    assert APIToken.objects.values_list("name", "digest").get() == ("renamed", token.digest)
     from django.contrib.admin.models import LogEntry
 
     assert all(key not in entry.object_repr for entry in LogEntry.objects.all())

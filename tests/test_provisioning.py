@@ -69,6 +69,42 @@ def test_far_end_up_runs_at_once_and_delete_is_pushed(
     assert deletion.state == State.DONE and deletion.configuration is None
 
 
+def test_deleting_the_subscription_pushes_the_deletion_of_its_configuration(
+    member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    """The cascade from the subscription never calls Configuration.delete(): the
+    delete job is recorded all the same, once, detached from the deleted row."""
+    inventory.up()
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = subscribe(member=member, offer=fiber_offer)
+    line_id = str(subscription.configuration.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription.delete()
+    assert line_id not in inventory.lines
+    assert inventory.requests[-1][:2] == ("DELETE", line_id)
+    [deletion] = ProvisioningJob.objects.filter(action="delete")
+    assert deletion.state == State.DONE and deletion.configuration is None
+    assert deletion.subject == f"configuration:{line_id}"
+
+
+def test_a_bulk_delete_of_configurations_pushes_each_deletion(
+    member, other_member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    """``QuerySet.delete()`` (the admin's bulk action) records a delete job per
+    configuration, as ``delete()`` does."""
+    from coin.configuration.models import Configuration
+
+    inventory.up()
+    with django_capture_on_commit_callbacks(execute=True):
+        lines = [subscribe(member=owner, offer=fiber_offer).configuration for owner in (member, other_member)]
+    with django_capture_on_commit_callbacks(execute=True):
+        Configuration.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    assert inventory.lines == {}
+    deletions = ProvisioningJob.objects.filter(action="delete").order_by("subject")
+    assert sorted(job.subject for job in deletions) == sorted(f"configuration:{line.pk}" for line in lines)
+    assert {(job.state, job.configuration_id) for job in deletions} == {(State.DONE, None)}
+
+
 def test_jobs_of_one_configuration_never_overtake_each_other_across_configurations(
     member, other_member, fiber_offer, inventory, django_capture_on_commit_callbacks
 ):

@@ -100,11 +100,26 @@ def first_overlapping(queryset: models.QuerySet, network: IPNetwork):
     return None
 
 
-def _is_overlap_error(error: IntegrityError) -> bool:
-    """Exclusion violation (PostgreSQL) or a duplicate start key (both databases)."""
-    if getattr(error.__cause__, "pgcode", None) == "23P01":
-        return True
-    return "range_start" in str(error)
+#: The constraints by which the database refuses overlapping pools or subnets:
+#: the GiST exclusion constraint (PostgreSQL, named in migration 0002) and the
+#: unique start address (both databases; PostgreSQL names a column's UNIQUE
+#: ``<table>_<column>_key``).
+OVERLAP_CONSTRAINTS = {
+    "resources_ippool": ("resources_ippool_no_overlap", "resources_ippool_range_start_key"),
+    "resources_ipsubnet": ("resources_ipsubnet_no_overlap", "resources_ipsubnet_range_start_key"),
+}
+
+
+def is_overlap_error(error: IntegrityError, model: type[models.Model]) -> bool:
+    """True when ``error`` is the database refusing a row of ``model`` (IPPool or
+    IPSubnet) because it overlaps another: on PostgreSQL, the violated constraint's
+    name (``diag.constraint_name``) is one of OVERLAP_CONSTRAINTS; SQLite names no
+    constraint for a unique violation, only its column, in a fixed message."""
+    table = model._meta.db_table
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is not None:
+        return diag.constraint_name in OVERLAP_CONSTRAINTS[table]
+    return str(error) == f"UNIQUE constraint failed: {table}.range_start"
 
 
 class IPPool(models.Model):
@@ -158,7 +173,7 @@ class IPPool(models.Model):
                 _extend_update_fields(kwargs)
                 super().save(*args, **kwargs)
         except IntegrityError as error:
-            if _is_overlap_error(error):
+            if is_overlap_error(error, IPPool):
                 raise ValidationError(
                     {"inet": gettext("%(network)s overlaps another pool.") % {"network": self.inet}}
                 ) from error
@@ -421,7 +436,7 @@ class IPSubnet(models.Model):
         try:
             super().save(*args, **kwargs)
         except IntegrityError as error:
-            if _is_overlap_error(error):
+            if is_overlap_error(error, IPSubnet):
                 raise SubnetOverlap(
                     {
                         "inet": gettext("%(network)s overlaps another subnet (refused by the database).")
