@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice
 from coin.provisioning.jobs import run_due_jobs
 from coin.provisioning.models import ProvisioningJob
@@ -16,9 +15,7 @@ from coin.resources.allocation import allocate
 from coin.resources.models import IPSubnet
 from vpn.models import VPNConfiguration
 
-pytestmark = pytest.mark.django_db
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 State = ProvisioningJob.State
 
 

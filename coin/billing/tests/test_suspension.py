@@ -13,20 +13,13 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
-from django.test import override_settings
 
 from coin.billing import suspension
 from coin.billing.models import Invoice, ServiceSuspension
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice
 from coin.offers.models import Offer, OfferSubscription
 from coin.offers.subscriptions import subscribe
 from coin.provisioning.models import ProvisioningJob
-from tests.inventory import InventoryServer
-
-# Fixtures shared by the documents and dunning tests (see documents_support).
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -42,16 +35,8 @@ def grace(settings):
 
 
 @pytest.fixture
-def inventory():
-    server = InventoryServer()
-    server.up()
-    with override_settings(FIBER_INVENTORY_URL=server.url):
-        yield server
-    server.down()
-
-
-@pytest.fixture
 def fiber(member, inventory, django_capture_on_commit_callbacks):
+    inventory.up()
     offer = Offer.objects.create(
         name="Fibre", reference="FTTH", configuration_type="coin_fiber.FiberLine", period_fees="30.00"
     )
