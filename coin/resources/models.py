@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coin.configuration.models import configuration_model
 from coin.resources.fields import CIDRField, NetworkKeyField, NetworkPrefixField
 from coin.resources.ip import (
     KEY_LENGTH,
@@ -485,8 +486,6 @@ class OfferIPPool(models.Model):
         return f"{self.offer} → {self.pool}"
 
     def clean(self) -> None:
-        from coin.configuration.models import configuration_model
-
         if self.offer_id and configuration_model(self.offer.configuration_type) is None:
             raise ValidationError(
                 _(

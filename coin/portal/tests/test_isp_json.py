@@ -97,7 +97,7 @@ def format_errors(validator: Draft4Validator, document: dict) -> list[str]:
 
 
 def get_isp_json(client, **headers):
-    return client.get(reverse("isp_database:isp_json"), headers=headers)
+    return client.get(reverse("portal:isp_json"), headers=headers)
 
 
 @pytest.fixture
@@ -326,7 +326,7 @@ def test_404_when_no_isp_is_set_up(client, db):
 
 
 def test_only_safe_methods(client, minimal_isp):
-    url = reverse("isp_database:isp_json")
+    url = reverse("portal:isp_json")
     assert client.post(url).status_code == 405
     head = client.head(url)
     assert head.status_code == 200
@@ -334,7 +334,7 @@ def test_only_safe_methods(client, minimal_isp):
 
 
 def test_public_without_login(client, minimal_isp):
-    assert reverse("isp_database:isp_json") == "/isp.json"
+    assert reverse("portal:isp_json") == "/isp.json"
     assert get_isp_json(client).status_code == 200
 
 
