@@ -9,6 +9,7 @@ from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from polymorphic.models import PolymorphicModel
 
+from coin.offers.models import OfferSubscription
 from coin.provisioning.jobs import schedule
 
 
@@ -112,7 +113,7 @@ def configuration_model(label: str) -> type[Configuration] | None:
     return None
 
 
-def create_configuration(subscription) -> "Configuration | None":
+def create_configuration(subscription: OfferSubscription) -> Configuration | None:
     """The empty configuration of the offer's type that a new subscription gets (None
     when the offer has no configuration type, or its app is not installed). Saving it
     records its first provisioning jobs."""

@@ -6,6 +6,8 @@ person who becomes a member (status "member", which the stored row did not have)
 gets the welcome email once the transaction commits.
 """
 
+from typing import Any
+
 from django.db import transaction
 
 from coin.members.models import Member, MembershipFee
@@ -27,7 +29,7 @@ def welcome_on_commit(member: Member) -> None:
     transaction.on_commit(lambda: send_welcome_email.enqueue(member_id))
 
 
-def save_member(member: Member, **save_kwargs) -> Member:
+def save_member(member: Member, **save_kwargs: Any) -> Member:
     """Save a new or changed member; welcome them if this save makes them a member."""
     with transaction.atomic():
         welcome = becomes_member(member)

@@ -1,6 +1,7 @@
 """What happens to subscriptions: creation, requests from members, resignation."""
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coin.emails import notify_admins_on_commit, send_email_on_commit
+from coin.members.models import Member
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
 from coin.offers.signals import subscription_can_start, subscription_created
 
@@ -25,7 +27,7 @@ def create_subscription(subscription: OfferSubscription) -> OfferSubscription:
     return subscription
 
 
-def subscribe(member, offer: Offer, **fields) -> OfferSubscription:
+def subscribe(member: Member, offer: Offer, **fields: Any) -> OfferSubscription:
     """Create the subscription of ``member`` to ``offer`` (other fields as given)."""
     return create_subscription(OfferSubscription(member=member, offer=offer, **fields))
 

@@ -28,6 +28,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from coin.configuration.models import Configuration, configuration_model
+from coin.offers.models import Offer, OfferSubscription
 from coin.resources.ip import (
     IPNetwork,
     align_up,
@@ -348,7 +349,7 @@ def save_subnet(subnet: IPSubnet, prefixlen: int | None = None) -> IPSubnet:
     return subnet
 
 
-def allocate_offer_subnets(subscription) -> list[IPSubnet]:
+def allocate_offer_subnets(subscription: OfferSubscription) -> list[IPSubnet]:
     """One subnet in each pool attached to the subscription's offer (in the pools'
     order), attached to the subscription's configuration. Run when a subscription
     is created (``subscription_created``, after coin.configuration has given it its
@@ -377,7 +378,7 @@ def check_allocatable_subnet(subnet: IPSubnet, prefixlen: int | None = None) -> 
         raise ValidationError({"inet": error.messages}) from error
 
 
-def check_offer_allocatable(offer) -> None:
+def check_offer_allocatable(offer: Offer) -> None:
     """Raise the error that creating a subscription to ``offer`` now would raise
     (a full pool, pools without a configuration type): forms call it first."""
     links = list(OfferIPPool.objects.filter(offer=offer).select_related("pool"))

@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from coin.configuration.models import Configuration
+from coin.offers.models import Offer, OfferSubscription
 from coin.offers.signals import subscription_can_start, subscription_created
 from coin.resources import changes
 from coin.resources.allocation import allocate_offer_subnets, check_offer_allocatable
@@ -19,12 +20,12 @@ from coin.resources.models import IPSubnet
 
 
 @receiver(subscription_created, dispatch_uid="coin.resources.subscription_created")
-def _subscription_created(sender, subscription, **kwargs) -> None:
+def _subscription_created(sender: type, subscription: OfferSubscription, **kwargs: object) -> None:
     allocate_offer_subnets(subscription)
 
 
 @receiver(subscription_can_start, dispatch_uid="coin.resources.subscription_can_start")
-def _subscription_can_start(sender, offer, **kwargs) -> None:
+def _subscription_can_start(sender: type, offer: Offer, **kwargs: object) -> None:
     check_offer_allocatable(offer)
 
 

@@ -7,7 +7,16 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
-from coin.offers.subscriptions import accept_request, refuse_request, request_subscription, resign, subscribe
+from coin.offers.signals import subscription_can_start, subscription_created
+from coin.offers.subscriptions import (
+    accept_request,
+    check_subscription_can_start,
+    create_subscription,
+    refuse_request,
+    request_subscription,
+    resign,
+    subscribe,
+)
 from simple_dsl.models import SimpleDSL
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +87,46 @@ def test_an_offer_without_configuration_type_creates_none(member):
     offer = Offer.objects.create(name="Hosting", reference="HOST")
     subscription = subscribe(member=member, offer=offer)
     assert subscription.real_configuration is None
+
+
+def test_saving_a_subscription_alone_gives_it_nothing(member, dsl_offer):
+    """``save()`` keeps to its own row: the configuration comes from
+    create_subscription() (the subscription_created signal)."""
+    subscription = OfferSubscription.objects.create(member=member, offer=dsl_offer)
+    assert subscription.real_configuration is None
+    with pytest.raises(ValueError):
+        create_subscription(subscription)  # only for a subscription not saved yet
+
+
+def test_a_refusing_receiver_undoes_the_whole_creation(member, dsl_offer):
+    def refuse(sender, subscription, **kwargs):
+        assert subscription.real_configuration is not None  # coin.configuration's ran first
+        raise ValidationError("refused by a higher app")
+
+    subscription_created.connect(refuse, dispatch_uid="test-refuse")
+    try:
+        with pytest.raises(ValidationError, match="refused by a higher app"):
+            subscribe(member=member, offer=dsl_offer)
+    finally:
+        subscription_created.disconnect(dispatch_uid="test-refuse")
+    assert not OfferSubscription.objects.exists() and not SimpleDSL.objects.exists()
+
+
+def test_the_apps_above_answer_whether_a_subscription_can_start(dsl_offer):
+    asked = []
+
+    def full(sender, offer, **kwargs):
+        asked.append(offer)
+        raise ValidationError("no room left")
+
+    check_subscription_can_start(dsl_offer)  # nothing refuses an offer without pools
+    subscription_can_start.connect(full, dispatch_uid="test-full")
+    try:
+        with pytest.raises(ValidationError, match="no room left"):
+            check_subscription_can_start(dsl_offer)
+    finally:
+        subscription_can_start.disconnect(dispatch_uid="test-full")
+    assert asked == [dsl_offer]
 
 
 def test_an_unknown_configuration_type_is_refused_naming_the_field():
