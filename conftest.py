@@ -96,6 +96,49 @@ def isp(db):
     return isp
 
 
+@pytest.fixture
+def full_isp(isp):
+    """The ISP above, with its registered office, SIRET and bank name (what invoices print)."""
+    from coin.isp_database.models import RegisteredOffice
+
+    RegisteredOffice.objects.create(
+        isp=isp,
+        street_address="12 rue des Lilas",
+        postal_code="69100",
+        locality="Villeurbanne",
+        region="Auvergne-Rhône-Alpes",
+        country_name="France",
+        siret="12345678900017",
+    )
+    bank = isp.bank_info
+    bank.bank_name = "Crédit Coopératif"
+    bank.save()
+    return isp
+
+
+@pytest.fixture
+def inventory():
+    """The far end of the sample app coin_fiber (tests/thirdparty): an HTTP inventory,
+    down until the test calls ``inventory.up()``."""
+    from django.test import override_settings
+
+    from tests.inventory import InventoryServer
+
+    server = InventoryServer()
+    with override_settings(FIBER_INVENTORY_URL=server.url):
+        yield server
+    server.down()
+
+
+@pytest.fixture
+def private_root(settings, tmp_path):
+    """The test writes its PDFs and media into its own folder, never into var/private
+    (autouse for the billing tests, coin/billing/tests/conftest.py)."""
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.PRIVATE_STORAGE_ROOT
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked postgres_only check what only PostgreSQL guarantees (row locks
     under real concurrency, database triggers): on another database they are

@@ -46,7 +46,7 @@ from django.db import connection, models  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from report import record  # noqa: E402  (bench/ is the script's folder)
 
-from coin.resources.allocation import allocate_subnet  # noqa: E402
+from coin.resources.allocation import allocate_subnet, check_allocatable_subnet, save_subnet  # noqa: E402
 from coin.resources.ip import block_size, network_from_range  # noqa: E402
 from coin.resources.models import IPPool, IPSubnet  # noqa: E402
 
@@ -120,9 +120,9 @@ def prefill(pool: IPPool, count: int, batch: int = 5000) -> None:
 
 def admin_allocation(pool: IPPool) -> IPSubnet:
     subnet = IPSubnet(ip_pool=pool)
+    check_allocatable_subnet(subnet)
     subnet.full_clean()
-    subnet.save()
-    return subnet
+    return save_subnet(subnet)
 
 
 def run_admin(filled: int, samples: int) -> tuple[list[float], list[float], int]:

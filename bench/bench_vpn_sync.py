@@ -34,7 +34,8 @@ from django.db import connection, transaction  # noqa: E402
 from report import record  # noqa: E402  (bench/ is the script's folder)
 
 from coin.members.models import Member  # noqa: E402
-from coin.offers.models import Offer, OfferSubscription  # noqa: E402
+from coin.offers.models import Offer  # noqa: E402
+from coin.offers.subscriptions import subscribe  # noqa: E402
 from coin.resources.allocation import allocate_subnet  # noqa: E402
 from coin.resources.models import IPPool  # noqa: E402
 from tests.harness.slapd import private_slapd  # noqa: E402
@@ -61,7 +62,7 @@ def populate(count: int) -> None:
     password = hash_password("bench password", "{ARGON2}")
     with transaction.atomic():
         for member in Member.objects.filter(username__startswith="m").order_by("pk"):
-            subscription = OfferSubscription.objects.create(member=member, offer=offer)
+            subscription = subscribe(member=member, offer=offer)
             account = subscription.real_configuration  # created with the subscription
             allocate_subnet(ipv4, configuration=account)
             allocate_subnet(ipv6, configuration=account)

@@ -16,6 +16,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from coin.isp_database.models import ISPInfo
+
 logger = logging.getLogger(__name__)
 
 
@@ -23,8 +25,6 @@ def sender_address(administrative: bool) -> str:
     """``administrative_email`` of the ISP, when set, sends administrative emails
     (welcome, fees, invoices); DEFAULT_FROM_EMAIL sends everything else."""
     if administrative:
-        from coin.isp_database.models import ISPInfo
-
         isp = ISPInfo.objects.first()
         if isp and isp.administrative_email:
             name = isp.shortname or isp.name
@@ -33,8 +33,6 @@ def sender_address(administrative: bool) -> str:
 
 
 def email_context(extra: dict[str, Any]) -> dict[str, Any]:
-    from coin.isp_database.models import ISPInfo
-
     return {
         "isp": ISPInfo.objects.select_related("bank_info").first(),
         "site_url": settings.SITE_URL.rstrip("/"),

@@ -22,16 +22,19 @@ CSRF_TRUSTED_ORIGINS: list[str] = []
 
 # --- Applications ---------------------------------------------------------------
 # Built-in apps. Optional and third-party apps go into EXTRA_INSTALLED_APPS.
+# In the order of their layers (docs/architecture.md): an app imports only the apps listed
+# before it; coin.configuration's receivers of subscription_created run before
+# coin.resources' (ready() is called in this order).
 INSTALLED_APPS = [
     "coin",
-    "coin.portal",
-    "coin.members",
     "coin.isp_database",
+    "coin.members",
     "coin.offers",
-    "coin.configuration",
     "coin.provisioning",
+    "coin.configuration",
     "coin.resources",
     "coin.billing",
+    "coin.portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

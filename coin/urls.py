@@ -43,7 +43,6 @@ auth_urlpatterns = [
 
 urlpatterns = [
     path("", include("coin.portal.urls")),
-    path("", include("coin.isp_database.urls")),
     path("members/", include("coin.members.urls")),
     path("subscriptions/", include("coin.offers.urls")),
     path("resources/", include("coin.resources.urls")),

@@ -63,14 +63,13 @@ def build_world(member_factory) -> dict:
     from coin.billing.invoices import Line, issue_invoice
     from coin.billing.payments import record_payment
     from coin.members.models import MembershipFee
-    from coin.offers.models import Offer, OfferSubscription
+    from coin.offers.models import Offer
+    from coin.offers.subscriptions import subscribe
     from coin.resources.models import IPPool, IPSubnet, NameServer
 
     member = member_factory(username="alice", first_name="Alice", last_name="Bernard")
     offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2026, 1, 1)
-    )
+    subscription = subscribe(member=member, offer=offer, subscription_date=datetime.date(2026, 1, 1))
     pool = IPPool.objects.create(name="v4", inet="192.0.2.0/24", default_subnetsize=30)
     subnet = IPSubnet.objects.create(
         ip_pool=pool, inet="192.0.2.0/30", configuration=subscription.real_configuration

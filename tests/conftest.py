@@ -1,16 +1,4 @@
 import pytest
-from django.test import override_settings
-
-from tests.inventory import InventoryServer
-
-
-@pytest.fixture
-def inventory():
-    """The sample app's far end, down until the test calls inventory.up()."""
-    server = InventoryServer()
-    with override_settings(FIBER_INVENTORY_URL=server.url):
-        yield server
-    server.down()
 
 
 @pytest.fixture

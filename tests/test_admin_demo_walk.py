@@ -80,11 +80,12 @@ def test_a_configuration_with_a_member_page_keeps_its_link(client, member, setti
     from django.contrib.contenttypes.models import ContentType
 
     from coin.offers.models import Offer, OfferSubscription
+    from coin.offers.subscriptions import subscribe
 
     offer = Offer.objects.create(
         name="Fibre", reference="FIB", configuration_type="coin_fiber.FiberLine", period_fees="30.00"
     )
-    subscription = OfferSubscription.objects.create(member=member, offer=offer)
+    subscription = subscribe(member=member, offer=offer)
     line = FiberLine.objects.get(offersubscription=subscription)
     superuser = Member.objects.create_superuser("root", "root@isp.example", "x" * 12)
     client.force_login(superuser)

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from coin.api.models import APIToken, digest
 from coin.offers.models import Offer, OfferSubscription
+from coin.offers.subscriptions import subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,10 @@ def test_tokens_are_shown_in_full_only_once_and_stored_hashed(admin_client, memb
         assert shown.status_code == 200, url
         assert key not in shown.content.decode(), url
     assert token.prefix + "…" in admin_client.get("/admin/coin_api/apitoken/").content.decode()
+    # Renaming keeps the key (the change form has no key of its own to draw).
+    renamed = admin_client.post(f"/admin/coin_api/apitoken/{token.pk}/change/", {"name": "renamed"})
+    assert renamed.status_code == 302
+    assert APIToken.objects.values_list("name", "digest").get() == ("renamed", token.digest)
     from django.contrib.admin.models import LogEntry
 
     assert all(key not in entry.object_repr for entry in LogEntry.objects.all())
@@ -115,9 +120,7 @@ def test_patch_validates_like_the_admin_and_leaves_refused_changes_unsaved(admin
 
 def test_patching_a_subscription_resign_date_is_checked(admin_client, member):
     offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date="2026-03-01"
-    )
+    subscription = subscribe(member=member, offer=offer, subscription_date="2026-03-01")
     url = f"/api/subscriptions/{subscription.pk}/"
     response = admin_client.patch(url, {"resign_date": "2026-01-01"}, content_type="application/json")
     assert response.status_code == 400 and "resign_date" in response.json()

@@ -9,7 +9,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from coin.configuration.models import configuration_models, configuration_type_choices
-from coin.offers.models import OfferSubscription
+from coin.offers.subscriptions import subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +22,12 @@ def test_enabled_through_extra_installed_apps_after_the_builtin_apps():
 
 
 def test_configuration_is_created_with_the_subscription(member, fiber_offer):
-    subscription = OfferSubscription.objects.create(member=member, offer=fiber_offer)
+    subscription = subscribe(member=member, offer=fiber_offer)
     assert isinstance(subscription.configuration, FiberLine)
 
 
 def test_shows_in_the_admin(admin_client, member, fiber_offer):
-    subscription = OfferSubscription.objects.create(member=member, offer=fiber_offer)
+    subscription = subscribe(member=member, offer=fiber_offer)
     line = subscription.configuration
     assert admin_client.get("/admin/coin_fiber/fiberline/").status_code == 200
     generic = admin_client.get("/admin/configuration/configuration/").content.decode()
@@ -40,7 +40,7 @@ def test_shows_in_the_admin(admin_client, member, fiber_offer):
 
 
 def test_subscription_admin_page_saves_the_inline_configuration(admin_client, member, fiber_offer):
-    subscription = OfferSubscription.objects.create(member=member, offer=fiber_offer)
+    subscription = subscribe(member=member, offer=fiber_offer)
     line = subscription.configuration
     url = f"/admin/offers/offersubscription/{subscription.pk}/change/"
     response = admin_client.get(url)
@@ -71,7 +71,7 @@ def test_subscription_admin_page_saves_the_inline_configuration(admin_client, me
 def test_details_view_is_mounted_under_its_namespace_for_its_member_only(
     client, member, other_member, fiber_offer
 ):
-    line = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+    line = subscribe(member=member, offer=fiber_offer).configuration
     assert line.get_absolute_url() == reverse("fiberline:details", kwargs={"pk": line.pk})
     assert line.get_absolute_url() == f"/fiberline/{line.pk}/"
     client.force_login(member)
@@ -88,7 +88,7 @@ def test_menu_entry_appears_and_static_files_are_found(member_client):
 
 
 def test_my_subscriptions_links_to_the_details_page(member_client, member, fiber_offer):
-    line = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+    line = subscribe(member=member, offer=fiber_offer).configuration
     page = member_client.get(reverse("offers:subscriptions")).content.decode()
     assert f'href="/fiberline/{line.pk}/"' in page
 
@@ -96,7 +96,7 @@ def test_my_subscriptions_links_to_the_details_page(member_client, member, fiber
 def test_its_provisioning_runs(member, fiber_offer, inventory, django_capture_on_commit_callbacks):
     inventory.up()
     with django_capture_on_commit_callbacks(execute=True):
-        line = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+        line = subscribe(member=member, offer=fiber_offer).configuration
     with django_capture_on_commit_callbacks(execute=True):
         line.ont_serial = "ALCL0001"
         line.save()

@@ -20,7 +20,7 @@ PUBLIC = {
     "password_reset_done": "reset link sent",
     "password_reset_confirm": "the link of the reset email",
     "password_reset_complete": "reset done",
-    "isp_database:isp_json": "the ISP's public description for the FFDN",
+    "portal:isp_json": "the ISP's public description for the FFDN",
     "set_language": "language choice before logging in",
     "members:signup": "self-registration",
     "members:signup_done": "self-registration",

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from coin.offers.models import OfferSubscription
+from coin.offers.subscriptions import subscribe
 from coin.provisioning.jobs import backoff_delay, retry_now, run_due_jobs
 from coin.provisioning.models import ProvisioningJob
 
@@ -22,7 +22,7 @@ def change_outlet(line, outlet, capture):
 
 def test_far_end_down_then_up(member, fiber_offer, inventory, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        subscription = OfferSubscription.objects.create(member=member, offer=fiber_offer)
+        subscription = subscribe(member=member, offer=fiber_offer)
     line = subscription.configuration
     change_outlet(line, "PTO-1", django_capture_on_commit_callbacks)
     change_outlet(line, "PTO-2", django_capture_on_commit_callbacks)
@@ -58,7 +58,7 @@ def test_far_end_up_runs_at_once_and_delete_is_pushed(
 ):
     inventory.up()
     with django_capture_on_commit_callbacks(execute=True):
-        subscription = OfferSubscription.objects.create(member=member, offer=fiber_offer)
+        subscription = subscribe(member=member, offer=fiber_offer)
     line_id = str(subscription.configuration.pk)
     assert line_id in inventory.lines
     with django_capture_on_commit_callbacks(execute=True):
@@ -69,16 +69,52 @@ def test_far_end_up_runs_at_once_and_delete_is_pushed(
     assert deletion.state == State.DONE and deletion.configuration is None
 
 
+def test_deleting_the_subscription_pushes_the_deletion_of_its_configuration(
+    member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    """The cascade from the subscription never calls Configuration.delete(): the
+    delete job is recorded all the same, once, detached from the deleted row."""
+    inventory.up()
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = subscribe(member=member, offer=fiber_offer)
+    line_id = str(subscription.configuration.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription.delete()
+    assert line_id not in inventory.lines
+    assert inventory.requests[-1][:2] == ("DELETE", line_id)
+    [deletion] = ProvisioningJob.objects.filter(action="delete")
+    assert deletion.state == State.DONE and deletion.configuration is None
+    assert deletion.subject == f"configuration:{line_id}"
+
+
+def test_a_bulk_delete_of_configurations_pushes_each_deletion(
+    member, other_member, fiber_offer, inventory, django_capture_on_commit_callbacks
+):
+    """``QuerySet.delete()`` (the admin's bulk action) records a delete job per
+    configuration, as ``delete()`` does."""
+    from coin.configuration.models import Configuration
+
+    inventory.up()
+    with django_capture_on_commit_callbacks(execute=True):
+        lines = [subscribe(member=owner, offer=fiber_offer).configuration for owner in (member, other_member)]
+    with django_capture_on_commit_callbacks(execute=True):
+        Configuration.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    assert inventory.lines == {}
+    deletions = ProvisioningJob.objects.filter(action="delete").order_by("subject")
+    assert sorted(job.subject for job in deletions) == sorted(f"configuration:{line.pk}" for line in lines)
+    assert {(job.state, job.configuration_id) for job in deletions} == {(State.DONE, None)}
+
+
 def test_jobs_of_one_configuration_never_overtake_each_other_across_configurations(
     member, other_member, fiber_offer, inventory, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        first = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+        first = subscribe(member=member, offer=fiber_offer).configuration
     inventory.up()
     # The first configuration's job failed while the far end was down; a second
     # configuration is independent and goes through at once.
     with django_capture_on_commit_callbacks(execute=True):
-        second = OfferSubscription.objects.create(member=other_member, offer=fiber_offer).configuration
+        second = subscribe(member=other_member, offer=fiber_offer).configuration
     assert str(second.pk) in inventory.lines and str(first.pk) not in inventory.lines
     # A new change of the first one waits behind its failed job…
     change_outlet(first, "PTO-9", django_capture_on_commit_callbacks)
@@ -93,7 +129,7 @@ def test_admin_shows_state_and_error_and_retries(
     admin_client, member, fiber_offer, inventory, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        OfferSubscription.objects.create(member=member, offer=fiber_offer)
+        subscribe(member=member, offer=fiber_offer)
     page = admin_client.get(
         "/admin/provisioning/provisioningjob/", HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
@@ -131,7 +167,7 @@ def test_provisioning_command_dry_run_and_run(
     from django.core.management import call_command
 
     with django_capture_on_commit_callbacks(execute=True):
-        OfferSubscription.objects.create(member=member, offer=fiber_offer)
+        subscribe(member=member, offer=fiber_offer)
     ProvisioningJob.objects.update(next_attempt_at=timezone.now())
     out = StringIO()
     call_command("provisioning", "--dry-run", stdout=out)
@@ -152,7 +188,7 @@ def test_the_database_worker_runs_and_defers_retries(member, fiber_offer, invent
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    line = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+    line = subscribe(member=member, offer=fiber_offer).configuration
     assert DBTaskResult.objects.count() == 1  # queued, nothing pushed yet
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     job = ProvisioningJob.objects.get()
@@ -171,7 +207,7 @@ def test_the_database_worker_runs_and_defers_retries(member, fiber_offer, invent
 
 
 def test_an_identical_unstarted_job_is_not_recorded_twice(member, fiber_offer):
-    line = OfferSubscription.objects.create(member=member, offer=fiber_offer).configuration
+    line = subscribe(member=member, offer=fiber_offer).configuration
     line.save()  # nothing changed: the pending job already says it all
     assert ProvisioningJob.objects.count() == 1
     line.optical_outlet = "PTO-3"

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from coin.members.models import MembershipFee
-from coin.offers.models import Offer, OfferSubscription
+from coin.offers.models import Offer
+from coin.offers.subscriptions import subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def many(member_factory, isp):
     members = [member_factory() for _ in range(30)]
     for index, member in enumerate(members):
         MembershipFee.objects.create(member=member, start_date=datetime.date(2026, 1, 1))
-        OfferSubscription.objects.create(member=member, offer=offers[index % 2])
+        subscribe(member=member, offer=offers[index % 2])
     return members
 
 
@@ -48,7 +49,7 @@ def test_admin_changelists(admin_client, many, url, django_assert_max_num_querie
 def test_portal_pages(client, many, name, django_assert_max_num_queries):
     member = many[0]
     for _ in range(10):
-        OfferSubscription.objects.create(member=member, offer=Offer.objects.first())
+        subscribe(member=member, offer=Offer.objects.first())
     client.force_login(member)
     with django_assert_max_num_queries(12):
         assert client.get(reverse(name)).status_code == 200

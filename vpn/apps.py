@@ -9,6 +9,3 @@ class VPNConfig(AppURLs, PortalMenu, AppConfig):
     verbose_name = _("VPN accounts")
     exported_urlpatterns = [("vpn", "vpn.urls")]
     portal_menu = [(_("My VPN accounts"), "vpn:index")]
-
-    def ready(self) -> None:
-        from vpn import signals  # noqa: F401 (connects the handlers)

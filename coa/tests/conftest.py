@@ -34,9 +34,9 @@ def radius_offer(db):
 
 @pytest.fixture
 def account(member, radius_offer, bng):
-    from coin.offers.models import OfferSubscription
+    from coin.offers.subscriptions import subscribe
 
-    subscription = OfferSubscription.objects.create(member=member, offer=radius_offer)
+    subscription = subscribe(member=member, offer=radius_offer)
     account = subscription.configuration
     account.bng = bng
     account.set_password("right-password")

@@ -5,13 +5,32 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from coin.api.models import APIToken
+from coin.api.models import APIToken, new_key
 
 
 class APITokenAddForm(forms.ModelForm):
+    """A new token: saving it draws its key, kept on the form (``key``) for the one
+    message that shows it."""
+
+    key: str | None = None
+
     class Meta:
         model = APIToken
         fields = ["user", "name"]
+
+    def save(self, commit: bool = True) -> APIToken:
+        if self.key is None:
+            self.key = new_key()
+            self.instance.set_key(self.key)
+        return super().save(commit)
+
+
+class APITokenChangeForm(forms.ModelForm):
+    """A token is revoked (deleted), not edited: only its name changes."""
+
+    class Meta:
+        model = APIToken
+        fields = ["name"]
 
 
 @admin.register(APIToken)
@@ -21,7 +40,7 @@ class APITokenAdmin(admin.ModelAdmin):
     search_fields = ["prefix", "name", "user__username"]
     autocomplete_fields = ["user"]
     readonly_fields = ["prefix_shown", "created", "last_used"]
-    form = APITokenAddForm
+    form = APITokenChangeForm
 
     @admin.display(description=_("key"))
     def prefix_shown(self, token: APIToken) -> str:
@@ -34,15 +53,18 @@ class APITokenAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         return ["user", "name"] if obj is None else ["prefix_shown", "user", "name", "created", "last_used"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = APITokenAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name"])
+            obj.save(update_fields=["name"])  # not last_used, which the API may be writing
             return
-        token, key = APIToken.objects.issue(obj.user, obj.name)
-        obj.pk, obj.prefix, obj.digest, obj.created = token.pk, token.prefix, token.digest, token.created
-        obj._state.adding = False
+        form.save()
         messages.warning(
             request,
             _("Token for %(user)s: %(key)s — copy it now, it will not be shown again.")
-            % {"user": obj.user, "key": key},
+            % {"user": obj.user, "key": form.key},
         )

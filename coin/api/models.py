@@ -17,12 +17,19 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def new_key() -> str:
+    """A new random key (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
 class APITokenManager(models.Manager):
     def issue(self, user, name: str = "") -> tuple["APIToken", str]:
         """A new token for ``user`` and its key, which is not stored and cannot be
         shown again."""
-        key = secrets.token_urlsafe(32)
-        token = self.create(user=user, name=name, prefix=key[:PREFIX_LENGTH], digest=digest(key))
+        key = new_key()
+        token = self.model(user=user, name=name)
+        token.set_key(key)
+        token.save()
         return token, key
 
 
@@ -45,3 +52,8 @@ class APIToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})" if self.user_id else f"{self.prefix}…"
+
+    def set_key(self, key: str) -> None:
+        """Keep what identifies ``key`` (its prefix and digest), never the key itself."""
+        self.prefix = key[:PREFIX_LENGTH]
+        self.digest = digest(key)

@@ -9,6 +9,9 @@ from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from polymorphic.models import PolymorphicModel
 
+from coin.offers.models import OfferSubscription
+from coin.provisioning.jobs import schedule
+
 
 class Configuration(PolymorphicModel):
     """Technical side of one subscription: a configuration app subclasses it.
@@ -47,12 +50,9 @@ class Configuration(PolymorphicModel):
             super().save(*args, **kwargs)
             self.provision()
 
-    def delete(self, *args, **kwargs):
-        from coin.provisioning.jobs import schedule
-
-        with transaction.atomic():
-            schedule(self, action="delete")
-            return super().delete(*args, **kwargs)
+    # Deleting records the "delete" job through the pre_delete signal
+    # (coin.configuration.receivers), not here: a subscription's deletion cascades
+    # to its configuration, and ``QuerySet.delete()`` never calls this method.
 
     def member_page_url(self) -> str | None:
         """The member's page of this configuration, or None when the app has no views."""
@@ -87,8 +87,6 @@ class Configuration(PolymorphicModel):
 
     def provision(self, action: str = "update") -> None:
         """Record, in the current transaction, that the network must be told."""
-        from coin.provisioning.jobs import schedule
-
         schedule(self, action=action)
 
     def member(self):
@@ -113,3 +111,13 @@ def configuration_model(label: str) -> type[Configuration] | None:
         if model._meta.label == label:
             return model
     return None
+
+
+def create_configuration(subscription: OfferSubscription) -> Configuration | None:
+    """The empty configuration of the offer's type that a new subscription gets (None
+    when the offer has no configuration type, or its app is not installed). Saving it
+    records its first provisioning jobs."""
+    model = configuration_model(subscription.offer.configuration_type)
+    if model is None:
+        return None
+    return model.objects.create(offersubscription=subscription)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coin.members.forms import AdminMemberCreationForm
+from coin.members.membership import record_fee, save_member
 from coin.members.models import Member, MembershipFee, MembershipFeeReminder
 from coin.members.privileges import (
     PERMISSION_FIELDS,
@@ -148,6 +149,18 @@ class MemberAdmin(UserAdmin):
         )
         return super().get_queryset(request).annotate(fee_up_to_date=Exists(covering_fee))
 
+    def save_model(self, request, obj, form, change):
+        save_member(obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not MembershipFee:
+            return super().save_formset(request, form, formset, change)
+        for fee in formset.save(commit=False):
+            record_fee(fee)
+        for fee in formset.deleted_objects:
+            fee.delete()
+        return None
+
     @admin.display(description=_("fee up to date"), boolean=True, ordering="fee_up_to_date")
     def fee_up_to_date(self, member: Member) -> bool:
         return member.fee_up_to_date
@@ -178,6 +191,9 @@ class MembershipFeeAdmin(admin.ModelAdmin):
     autocomplete_fields = ["member"]
     date_hierarchy = "start_date"
     list_select_related = ["member"]
+
+    def save_model(self, request, obj, form, change):
+        record_fee(obj)
 
 
 @admin.register(MembershipFeeReminder)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from coin.dates import add_months
+from coin.members.membership import record_fee, save_member
 from coin.members.models import Member, MembershipFee
 
 DEMO_PASSWORD = "demo-member-pw"
@@ -35,16 +36,18 @@ def load(stdout) -> None:
             city="Lyon",
         )
         member.set_password(DEMO_PASSWORD)
-        member.save()
+        save_member(member)
         if months_left is not None:
             end = add_months(today, months_left)
-            MembershipFee.objects.create(
-                member=member,
-                amount=Decimal("20.00"),
-                start_date=add_months(end, -12) + datetime.timedelta(days=1),
-                end_date=end,
-                payment_method=MembershipFee.PaymentMethod.TRANSFER,
-                payment_date=add_months(end, -12),
+            record_fee(
+                MembershipFee(
+                    member=member,
+                    amount=Decimal("20.00"),
+                    start_date=add_months(end, -12) + datetime.timedelta(days=1),
+                    end_date=end,
+                    payment_method=MembershipFee.PaymentMethod.TRANSFER,
+                    payment_date=add_months(end, -12),
+                )
             )
             if status != "member":
                 Member.objects.filter(pk=member.pk).update(status=status)

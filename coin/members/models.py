@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -124,16 +124,7 @@ class Member(AbstractUser):
             from coin.members.usernames import generate_username
 
             self.username = generate_username(self)
-        # Asked of the database, not of this instance, which may be stale.
-        became_member = self.status == self.Status.MEMBER and not (
-            self.pk and Member.objects.filter(pk=self.pk, status=self.Status.MEMBER).exists()
-        )
         super().save(*args, **kwargs)
-        if became_member:
-            from coin.members.tasks import send_welcome_email
-
-            member_id = self.pk
-            transaction.on_commit(lambda: send_welcome_email.enqueue(member_id))
 
     def membership_end_date(self) -> datetime.date | None:
         """Last day covered by a membership fee, or None if no fee was ever paid."""
@@ -220,13 +211,7 @@ class MembershipFee(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self.end_date and self.start_date:
             self.end_date = one_year_after(self.start_date)
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            # Recording a fee is what turns a pending sign-up into a member.
-            member = Member.objects.select_for_update().get(pk=self.member_id)
-            if member.status == Member.Status.PENDING:
-                member.status = Member.Status.MEMBER
-                member.save(update_fields=["status"])
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:

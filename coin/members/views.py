@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from coin.members.emails import send_signup_confirmation
 from coin.members.forms import ProfileForm, SignupForm
+from coin.members.membership import register_member
 from coin.members.models import Member
 from coin.ratelimit import by_address, by_posted_email, ratelimit
 
@@ -83,7 +84,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             member = form.save(commit=False)
             member.status = Member.Status.PENDING
             member.is_active = False
-            member.save()
+            register_member(member)
             token = signup_token_generator.make_token(member)
             uid = urlsafe_base64_encode(force_bytes(member.pk))
             path = reverse("members:signup_confirm", args=[uid, token])

@@ -3,9 +3,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from coin.configuration.models import configuration_type_choices
+from coin.offers.configuration_types import configuration_type_choices
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
-from coin.offers.subscriptions import accept_request, check_subscription_can_start, refuse_request
+from coin.offers.subscriptions import (
+    accept_request,
+    check_subscription_can_start,
+    create_subscription,
+    refuse_request,
+)
 
 
 class OfferForm(forms.ModelForm):
@@ -85,6 +90,12 @@ class OfferSubscriptionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["member", "offer"]
     list_select_related = ["member", "offer"]
     date_hierarchy = "subscription_date"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            create_subscription(obj)
 
     def get_inline_instances(self, request, obj=None):
         """The configuration is created with the subscription; once it exists, its own

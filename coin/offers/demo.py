@@ -8,6 +8,7 @@ from django.utils import timezone
 from coin.dates import add_months
 from coin.members.models import Member
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
+from coin.offers.subscriptions import subscribe
 
 
 def load(stdout) -> None:
@@ -27,9 +28,7 @@ def load(stdout) -> None:
             continue
         start = add_months(today, months_ago).replace(day=1)
         resign = add_months(today, resigned_months_ago) if resigned_months_ago else None
-        OfferSubscription.objects.create(
-            member=member, offer=offer, subscription_date=start, resign_date=resign, commitment=12
-        )
+        subscribe(member=member, offer=offer, subscription_date=start, resign_date=resign, commitment=12)
     requester = Member.objects.filter(username="spetit").first()
     if requester:
         SubscriptionRequest.objects.create(

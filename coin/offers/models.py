@@ -6,12 +6,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coin.configuration.models import configuration_model, configuration_type_choices
 from coin.dates import add_months
+from coin.offers.configuration_types import configuration_type_choices, is_configuration_type
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -69,7 +69,7 @@ class Offer(models.Model):
         return f"{self.name} ({self.reference})"
 
     def clean(self) -> None:
-        if self.configuration_type and configuration_model(self.configuration_type) is None:
+        if self.configuration_type and not is_configuration_type(self.configuration_type):
             raise ValidationError(
                 {
                     "configuration_type": _("No installed configuration app is called %(type)s.")
@@ -127,15 +127,6 @@ class OfferSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.member}"
-
-    def save(self, *args, **kwargs) -> None:
-        creating = self.pk is None
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            if creating:
-                from coin.offers.subscriptions import on_subscription_created
-
-                on_subscription_created(self)
 
     @property
     def reference(self) -> str:

@@ -1,37 +1,42 @@
 """What happens to subscriptions: creation, requests from members, resignation."""
 
 import datetime
+from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coin.configuration.models import configuration_model
 from coin.emails import notify_admins_on_commit, send_email_on_commit
+from coin.members.models import Member
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
+from coin.offers.signals import subscription_can_start, subscription_created
 
 
-def on_subscription_created(subscription: OfferSubscription) -> None:
-    """A new subscription gets its configuration (of the offer's type), which is then
-    pushed to the network by its app's provisioners."""
-    model = configuration_model(subscription.offer.configuration_type)
-    if model is not None:
-        model.objects.create(offersubscription=subscription)
-    if apps.is_installed("coin.resources"):
-        from coin.resources.allocation import allocate_offer_subnets
+def create_subscription(subscription: OfferSubscription) -> OfferSubscription:
+    """Save a new subscription (built but not saved) and send ``subscription_created``
+    in the same transaction, so that the apps built on offers give it what it needs
+    (its configuration, its subnets, their provisioning jobs): all of it is saved, or
+    none. The one way to create a subscription: admin, API, portal, commands, demo."""
+    if not subscription._state.adding:
+        raise ValueError("create_subscription() takes a subscription that is not saved yet.")
+    with transaction.atomic():
+        subscription.save()
+        subscription_created.send(sender=OfferSubscription, subscription=subscription)
+    return subscription
 
-        allocate_offer_subnets(subscription)
+
+def subscribe(member: Member, offer: Offer, **fields: Any) -> OfferSubscription:
+    """Create the subscription of ``member`` to ``offer`` (other fields as given)."""
+    return create_subscription(OfferSubscription(member=member, offer=offer, **fields))
 
 
 def check_subscription_can_start(offer: Offer) -> None:
     """Raise, with a clear message, what would stop a new subscription to the offer
-    (e.g. a full IP pool): forms call it before saving."""
-    if apps.is_installed("coin.resources"):
-        from coin.resources.allocation import check_offer_allocatable
-
-        check_offer_allocatable(offer)
+    (e.g. a full IP pool): forms and the API call it before saving. The apps built on
+    offers answer through the ``subscription_can_start`` signal."""
+    subscription_can_start.send(sender=Offer, offer=offer)
 
 
 def request_subscription(member, offer: Offer, comment: str = "") -> SubscriptionRequest:
@@ -53,9 +58,9 @@ def accept_request(
         request = SubscriptionRequest.objects.select_for_update().get(pk=request.pk)
         if request.state != SubscriptionRequest.State.PENDING:
             raise ValidationError(_("This request was already handled."))
-        subscription = OfferSubscription.objects.create(
-            member=request.member,
-            offer=request.offer,
+        subscription = subscribe(
+            request.member,
+            request.offer,
             subscription_date=subscription_date or timezone.localdate(),
             comments=request.comment,
         )

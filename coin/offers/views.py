@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from coin.configuration.models import Configuration
 from coin.offers.forms import ResignForm, SubscriptionRequestForm
 from coin.offers.models import OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import (
@@ -21,13 +20,19 @@ from coin.offers.subscriptions import (
 from coin.ratelimit import by_member, ratelimit
 
 
+def _configurations():
+    """Every configuration, as its app's class: the model behind the reverse relation
+    ``configuration`` belongs to coin.configuration, an app above this one."""
+    return OfferSubscription._meta.get_field("configuration").related_model.objects.all()
+
+
 @login_required
 def subscriptions(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     member_subscriptions = (
         OfferSubscription.objects.filter(member=request.user)
         .select_related("offer")
-        .prefetch_related(Prefetch("configuration", queryset=Configuration.objects.all()))
+        .prefetch_related(Prefetch("configuration", queryset=_configurations()))
         .order_by("resign_date", "-subscription_date")
     )
     return render(

@@ -16,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import IsSetFilter
 from coin.offers.admin import add_offer_inline
-from coin.resources.allocation import check_prefixlen, free_blocks, pool_usage, pool_usages
+from coin.resources.allocation import (
+    check_allocatable,
+    check_prefixlen,
+    free_blocks,
+    pool_usage,
+    pool_usages,
+    save_subnet,
+)
 from coin.resources.ip import address_key, end_key, max_prefixlen, parse_address, parse_network, start_key
 from coin.resources.models import (
     IPPool,
@@ -207,7 +214,11 @@ class IPSubnetAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        self.instance.requested_prefixlen = cleaned.get("allocate_prefixlen")
+        if "inet" in cleaned and cleaned["inet"] is None and cleaned.get("ip_pool") is not None:
+            try:  # to allocate: the pool must have room
+                check_allocatable(cleaned["ip_pool"], cleaned.get("allocate_prefixlen"))
+            except ValidationError as error:
+                self.add_error("inet", error.messages)
         for problem in name_server_problems(
             cleaned.get("configuration"),
             cleaned.get("name_server") or [],
@@ -263,6 +274,9 @@ class IPSubnetAdmin(AddressSearchMixin, admin.ModelAdmin):
     ]
     autocomplete_fields = ["configuration", "name_server"]
     inlines = [ReverseDNSEntryInline]
+
+    def save_model(self, request, obj, form, change):
+        save_subnet(obj, form.cleaned_data.get("allocate_prefixlen"))
 
     @admin.display(description=_("network"), ordering="range_start")
     def network(self, subnet: IPSubnet) -> str:

@@ -27,6 +27,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from coin.configuration.models import Configuration, configuration_model
+from coin.offers.models import Offer, OfferSubscription
 from coin.resources.ip import (
     IPNetwork,
     align_up,
@@ -36,6 +38,7 @@ from coin.resources.ip import (
     max_prefixlen,
     network_from_range,
 )
+from coin.resources.models import IPPool, IPSubnet, OfferIPPool
 
 FIRST_BATCH = 16
 MAX_BATCH = 4096
@@ -156,8 +159,6 @@ def used_ranges(network: IPNetwork, start: int) -> Iterator[tuple[int, int]]:
     No subnet starting below ``start`` can cover it when ``start`` is the pool's
     first address or its allocation hint: subnets lie inside their pool and every
     address below the hint is allocated, so such a subnet would overlap another."""
-    from coin.resources.models import IPSubnet
-
     version = network.version
     start_key = make_key(version, start)
     last_key = make_key(version, int(network.broadcast_address))
@@ -251,8 +252,6 @@ class PoolUsage:
 
 def pool_usages(pools) -> dict[int, PoolUsage]:
     """Allocated and free space of several pools, from one grouped query."""
-    from coin.resources.models import IPSubnet
-
     pools = list(pools)
     counts: dict[int, dict[int, int]] = {pool.pk: {} for pool in pools}
     rows = (
@@ -284,10 +283,11 @@ def pool_usage(pool) -> PoolUsage:
 # --- Allocating ------------------------------------------------------------------------
 
 
-def allocate(subnet, prefixlen: int | None = None, **save_kwargs):
-    """Give ``subnet`` (unsaved fields as wanted, ``inet`` empty) the lowest free
-    aligned block of its pool and save it. Raises PoolExhausted when the pool is
-    full. Returns the subnet.
+def allocate(subnet: IPSubnet, prefixlen: int | None = None) -> IPSubnet:
+    """Give ``subnet`` (fields as wanted, ``inet`` empty) the lowest free aligned
+    block of its pool, of ``prefixlen`` (default: the pool's size), and save it.
+    Raises PoolExhausted when the pool is full. Returns the subnet. An existing
+    subnet moves to the new block.
 
     The caller's pool object (``subnet.ip_pool``, when loaded) gets the moved
     allocation hint, so that a loop allocating with one pool object stays cheap."""
@@ -298,17 +298,15 @@ def allocate(subnet, prefixlen: int | None = None, **save_kwargs):
     # refusals are raised once the block is left, so they never spoil the
     # caller's transaction.
     with transaction.atomic(savepoint=False):
-        refusal = _allocate_locked(subnet, prefixlen, save_kwargs)
+        refusal = _allocate_locked(subnet, prefixlen)
     if refusal is not None:
         raise refusal
     return subnet
 
 
-def _allocate_locked(subnet, prefixlen: int | None, save_kwargs: dict) -> ValidationError | None:
+def _allocate_locked(subnet: IPSubnet, prefixlen: int | None) -> ValidationError | None:
     """Lock the pool, find the block, save the subnet, move the hint. Returns the
     refusal to raise (pool gone, wrong size, pool full), or None."""
-    from coin.resources.models import IPPool
-
     pool = IPPool.objects.lock(subnet.ip_pool_id)
     if pool is None:
         return ValidationError({"ip_pool": _("This pool does not exist any more.")})
@@ -323,7 +321,7 @@ def _allocate_locked(subnet, prefixlen: int | None, save_kwargs: dict) -> Valida
         return PoolExhausted(pool, size)
     subnet.inet = network_from_range(pool.inet.version, search.block, size)
     try:
-        subnet.store(check_overlap=False, **save_kwargs)
+        subnet.store(check_overlap=False)
     except BaseException:
         subnet.inet = None
         raise
@@ -334,21 +332,28 @@ def _allocate_locked(subnet, prefixlen: int | None, save_kwargs: dict) -> Valida
     return None
 
 
-def allocate_subnet(pool, configuration=None, prefixlen: int | None = None, **fields):
+def allocate_subnet(
+    pool: IPPool, configuration: Configuration | None = None, prefixlen: int | None = None, **fields
+) -> IPSubnet:
     """Create a subnet in ``pool`` on the lowest free aligned block."""
-    from coin.resources.models import IPSubnet
-
     subnet = IPSubnet(ip_pool=pool, configuration=configuration, **fields)
     return allocate(subnet, prefixlen)
 
 
-def allocate_offer_subnets(subscription) -> list:
-    """One subnet in each pool attached to the subscription's offer (in the pools'
-    order), attached to the subscription's configuration. Called when a
-    subscription is created."""
-    from coin.configuration.models import Configuration
-    from coin.resources.models import OfferIPPool
+def save_subnet(subnet: IPSubnet, prefixlen: int | None = None) -> IPSubnet:
+    """What forms and the API do with a subnet: allocate it (``inet`` empty, of
+    ``prefixlen`` or the pool's size) or save the network typed in."""
+    if subnet.inet in (None, ""):
+        return allocate(subnet, prefixlen)
+    subnet.save()
+    return subnet
 
+
+def allocate_offer_subnets(subscription: OfferSubscription) -> list[IPSubnet]:
+    """One subnet in each pool attached to the subscription's offer (in the pools'
+    order), attached to the subscription's configuration. Run when a subscription
+    is created (``subscription_created``, after coin.configuration has given it its
+    configuration)."""
     links = list(OfferIPPool.objects.filter(offer_id=subscription.offer_id).select_related("pool", "offer"))
     if not links:
         return []
@@ -362,12 +367,20 @@ def allocate_offer_subnets(subscription) -> list:
         return [allocate_subnet(link.pool, configuration=configuration) for link in links]
 
 
-def check_offer_allocatable(offer) -> None:
+def check_allocatable_subnet(subnet: IPSubnet, prefixlen: int | None = None) -> None:
+    """For forms and the API: a subnet to allocate (``inet`` empty) must find room in
+    its pool; the refusal names the ``inet`` field."""
+    if subnet.ip_pool_id is None or subnet.inet not in (None, ""):
+        return
+    try:
+        check_allocatable(subnet.ip_pool, prefixlen)
+    except ValidationError as error:
+        raise ValidationError({"inet": error.messages}) from error
+
+
+def check_offer_allocatable(offer: Offer) -> None:
     """Raise the error that creating a subscription to ``offer`` now would raise
     (a full pool, pools without a configuration type): forms call it first."""
-    from coin.configuration.models import configuration_model
-    from coin.resources.models import OfferIPPool
-
     links = list(OfferIPPool.objects.filter(offer=offer).select_related("pool"))
     if links and configuration_model(offer.configuration_type) is None:
         raise ValidationError(

@@ -13,6 +13,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from coin.configuration.models import Configuration
+from coin.offers.models import OfferSubscription
 from coin.resources.events import subnets_changed
 from coin.resources.ip import key_value, make_key
 
@@ -50,8 +52,6 @@ def subnet_saved(subnet, previous: dict[str, Any] | None) -> None:
 def _loaded_configuration(subnet) -> list:
     """The subnet's configuration when the caller has it loaded as its own type
     (a form or a service passed it): no need to fetch it again."""
-    from coin.configuration.models import Configuration
-
     if subnet.configuration_id is None or not type(subnet).configuration.is_cached(subnet):
         return []
     configuration = subnet.configuration
@@ -129,8 +129,6 @@ def close_assignments(subnet_id: int, when) -> None:
 
 
 def open_assignment(subnet, when) -> None:
-    from coin.configuration.models import Configuration
-    from coin.offers.models import OfferSubscription
     from coin.resources.models import IPSubnetAssignment
 
     loaded = _loaded_configuration(subnet)

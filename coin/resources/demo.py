@@ -4,6 +4,7 @@ also routes addresses to its subscriber); their existing subscriptions get their
 subnets, as new ones will automatically."""
 
 from coin.configuration.models import configuration_model
+from coin.offers.models import Offer
 from coin.resources.allocation import allocate_subnet
 from coin.resources.models import IPPool, OfferIPPool
 
@@ -27,8 +28,6 @@ def load(stdout) -> None:
             pool.save()
         pools[name] = pool
     stdout.write(f"IP pools: {', '.join(str(pool) for pool in pools.values())}")
-    from coin.offers.models import Offer
-
     for reference, names in OFFER_POOLS.items():
         offer = Offer.objects.filter(reference=reference).first()
         if offer is None:

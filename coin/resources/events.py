@@ -22,12 +22,10 @@ of the same batch return at once.
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-if TYPE_CHECKING:
-    from coin.configuration.models import Configuration
+from coin.configuration.models import Configuration
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +50,7 @@ def _current_batch(using: str) -> _Batch:
 
 
 def subnets_changed(
-    *configuration_ids: int | None, using: str = DEFAULT_DB_ALIAS, loaded: Iterable["Configuration"] = ()
+    *configuration_ids: int | None, using: str = DEFAULT_DB_ALIAS, loaded: Iterable[Configuration] = ()
 ) -> None:
     """Record that the subnets of these configurations changed in the current
     transaction (None entries are ignored). ``loaded`` may hold some of them,
@@ -66,9 +64,7 @@ def subnets_changed(
         transaction.on_commit(_callback(batch, pk, using), using=using, robust=True)
 
 
-def _record_provisioning(configuration_ids: set[int], using: str, loaded: dict[int, "Configuration"]) -> None:
-    from coin.configuration.models import Configuration
-
+def _record_provisioning(configuration_ids: set[int], using: str, loaded: dict[int, Configuration]) -> None:
     configurations = {pk: loaded[pk] for pk in configuration_ids & loaded.keys()}
     missing = configuration_ids - configurations.keys()
     if missing:
@@ -93,8 +89,6 @@ def _fire(batch: _Batch, configuration_id: int, using: str) -> None:
     if configuration_id in batch.fired:
         return
     batch.fired.add(configuration_id)
-    from coin.configuration.models import Configuration
-
     configuration = Configuration.objects.using(using).filter(pk=configuration_id).first()
     if configuration is None:  # deleted in the same transaction
         return

@@ -3,9 +3,10 @@
 Rules enforced here, on every save (not only in forms):
 - a pool's default subnet size lies between its own prefix and /32 or /128;
 - pools never overlap; a pool cannot shrink below (or move away from) its subnets;
-- a subnet lies inside its pool and never overlaps another subnet, in any pool;
-- a subnet saved without a network gets the lowest free aligned block of its pool
-  (coin.resources.allocation).
+- a subnet lies inside its pool and never overlaps another subnet, in any pool.
+A subnet without a network is not saved: ``coin.resources.allocation.allocate()``
+gives it the lowest free aligned block of its pool (forms and the API call
+``allocation.save_subnet()``, which allocates or saves).
 On PostgreSQL, GiST exclusion constraints (migration 0002) make overlaps impossible
 even for writers that race past these checks.
 """
@@ -17,6 +18,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coin.configuration.models import configuration_model
 from coin.resources.fields import CIDRField, NetworkKeyField, NetworkPrefixField
 from coin.resources.ip import (
     KEY_LENGTH,
@@ -99,11 +101,26 @@ def first_overlapping(queryset: models.QuerySet, network: IPNetwork):
     return None
 
 
-def _is_overlap_error(error: IntegrityError) -> bool:
-    """Exclusion violation (PostgreSQL) or a duplicate start key (both databases)."""
-    if getattr(error.__cause__, "pgcode", None) == "23P01":
-        return True
-    return "range_start" in str(error)
+#: The constraints by which the database refuses overlapping pools or subnets:
+#: the GiST exclusion constraint (PostgreSQL, named in migration 0002) and the
+#: unique start address (both databases; PostgreSQL names a column's UNIQUE
+#: ``<table>_<column>_key``).
+OVERLAP_CONSTRAINTS = {
+    "resources_ippool": ("resources_ippool_no_overlap", "resources_ippool_range_start_key"),
+    "resources_ipsubnet": ("resources_ipsubnet_no_overlap", "resources_ipsubnet_range_start_key"),
+}
+
+
+def is_overlap_error(error: IntegrityError, model: type[models.Model]) -> bool:
+    """True when ``error`` is the database refusing a row of ``model`` (IPPool or
+    IPSubnet) because it overlaps another: on PostgreSQL, the violated constraint's
+    name (``diag.constraint_name``) is one of OVERLAP_CONSTRAINTS; SQLite names no
+    constraint for a unique violation, only its column, in a fixed message."""
+    table = model._meta.db_table
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is not None:
+        return diag.constraint_name in OVERLAP_CONSTRAINTS[table]
+    return str(error) == f"UNIQUE constraint failed: {table}.range_start"
 
 
 class IPPool(models.Model):
@@ -157,7 +174,7 @@ class IPPool(models.Model):
                 _extend_update_fields(kwargs)
                 super().save(*args, **kwargs)
         except IntegrityError as error:
-            if _is_overlap_error(error):
+            if is_overlap_error(error, IPPool):
                 raise ValidationError(
                     {"inet": gettext("%(network)s overlaps another pool.") % {"network": self.inet}}
                 ) from error
@@ -301,10 +318,6 @@ class IPSubnet(models.Model):
     range_end = NetworkKeyField(end=True)
     prefixlen = NetworkPrefixField()
 
-    #: Prefix length to allocate when ``inet`` is empty (default: the pool's
-    #: ``default_subnetsize``). Not stored.
-    requested_prefixlen: int | None = None
-
     objects = SubnetQuerySet.as_manager()
 
     class Meta:
@@ -319,17 +332,17 @@ class IPSubnet(models.Model):
         return str(self.inet)
 
     def save(self, *args, **kwargs) -> None:
-        """Allocate when ``inet`` is empty; otherwise check the rules, save, and
-        record what changed (history, reverse DNS clean-up, subnet events)."""
+        """Check the rules, save, and record what changed (history, reverse DNS
+        clean-up, subnet events). A subnet without a network is allocated instead
+        (``coin.resources.allocation.allocate()``), not saved."""
         if self.network is None:
             if self.inet not in (None, ""):
                 raise ValidationError(
                     {"inet": gettext("“%(value)s” is not a network.") % {"value": self.inet}}
                 )
-            from coin.resources.allocation import allocate
-
-            allocate(self, self.requested_prefixlen, **kwargs)
-            return
+            raise ValidationError(
+                {"inet": gettext("Enter the subnet's network, or allocate one from its pool.")}
+            )
         self.store(*args, **kwargs)
 
     @property
@@ -356,15 +369,9 @@ class IPSubnet(models.Model):
         super().clean_fields(exclude)
 
     def clean(self) -> None:
-        if self.ip_pool_id is None:
-            return
-        if self.inet is None:
-            from coin.resources.allocation import check_allocatable
-
-            try:
-                check_allocatable(self.ip_pool, self.requested_prefixlen)
-            except ValidationError as error:
-                raise ValidationError({"inet": error.messages}) from error
+        """The rules of a subnet with a network (one to allocate is checked by
+        ``coin.resources.allocation.check_allocatable_subnet()``)."""
+        if self.ip_pool_id is None or self.inet is None:
             return
         self.check_rules()
 
@@ -430,7 +437,7 @@ class IPSubnet(models.Model):
         try:
             super().save(*args, **kwargs)
         except IntegrityError as error:
-            if _is_overlap_error(error):
+            if is_overlap_error(error, IPSubnet):
                 raise SubnetOverlap(
                     {
                         "inet": gettext("%(network)s overlaps another subnet (refused by the database).")
@@ -479,8 +486,6 @@ class OfferIPPool(models.Model):
         return f"{self.offer} → {self.pool}"
 
     def clean(self) -> None:
-        from coin.configuration.models import configuration_model
-
         if self.offer_id and configuration_model(self.offer.configuration_type) is None:
             raise ValidationError(
                 _(

@@ -57,11 +57,11 @@ def vpn_offer(vpn_pools):
 def subscribe(vpn_offer, django_capture_on_commit_callbacks):
     """subscribe(member) -> the member's new VPN account (its subnets allocated,
     its provisioning run as after a commit)."""
-    from coin.offers.models import OfferSubscription
+    from coin.offers.subscriptions import subscribe
 
     def make(member, **fields):
         with django_capture_on_commit_callbacks(execute=True):
-            subscription = OfferSubscription.objects.create(member=member, offer=vpn_offer, **fields)
+            subscription = subscribe(member=member, offer=vpn_offer, **fields)
         return subscription.real_configuration
 
     return make

@@ -8,16 +8,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice
 from coin.provisioning.jobs import run_due_jobs
 from coin.provisioning.models import ProvisioningJob
+from coin.resources.allocation import allocate
 from coin.resources.models import IPSubnet
 from vpn.models import VPNConfiguration
 
-pytestmark = pytest.mark.django_db
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 State = ProvisioningJob.State
 
 
@@ -153,7 +151,7 @@ def test_ldap_down_during_100_changes_loses_nothing_and_keeps_order(
                     account.set_password(f"password number {n}")
                     account.save()
                 elif n % 4 == 2:
-                    IPSubnet(ip_pool=vpn_pools["blocks"], configuration=account).save()
+                    allocate(IPSubnet(ip_pool=vpn_pools["blocks"], configuration=account))
                 else:
                     block = [net for net in account.networks() if net.version == 4][-1]
                     account.ipv4_endpoint = str(block.network_address + n % block.num_addresses)

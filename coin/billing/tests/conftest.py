@@ -10,6 +10,12 @@ from decimal import Decimal
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _private_storage(private_root):
+    """Every billing test writes its PDFs into its own folder (root conftest)."""
+    return private_root
+
+
 def d(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 

@@ -1,51 +1,18 @@
-"""What the tests of the documents and dunning part share: a private folder for the
-PDFs, a fully described ISP, validated invoices made directly with the models, and
-ways to read a PDF back (poppler's pdftotext, pypdf).
-
-Test modules bind the fixtures they use from here to module names
-(``full_isp = documents_support.full_isp``), which pytest then finds.
-"""
+"""What the tests of the documents and dunning part share: validated invoices made
+directly with the models, and ways to read a PDF back (poppler's pdftotext, pypdf).
+Their fixtures (``full_isp``, ``private_root``) are in the root conftest.py."""
 
 import datetime
 import io
 import subprocess
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from coin.billing.models import Invoice, InvoiceDetail
 from coin.billing.money import line_total
 
 IBAN = "FR7630006000011234567890189"
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    """Every test writes its PDFs into its own folder, never into var/private."""
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.PRIVATE_STORAGE_ROOT
-
-
-@pytest.fixture
-def full_isp(isp):
-    """The root conftest's ISP, with its registered office and SIRET."""
-    from coin.isp_database.models import RegisteredOffice
-
-    RegisteredOffice.objects.create(
-        isp=isp,
-        street_address="12 rue des Lilas",
-        postal_code="69100",
-        locality="Villeurbanne",
-        region="Auvergne-Rhône-Alpes",
-        country_name="France",
-        siret="12345678900017",
-    )
-    bank = isp.bank_info
-    bank.bank_name = "Crédit Coopératif"
-    bank.save()
-    return isp
 
 
 def make_invoice(

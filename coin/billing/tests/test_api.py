@@ -11,12 +11,7 @@ from django.core.management import call_command
 from coin.billing.invoices import Line, issue_credit_note, issue_invoice
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, NumberSequence, Payment
 from coin.billing.payments import balance, record_payment
-from coin.billing.tests import documents_support
 from coin.billing.tests.conftest import d
-
-# Fixtures of the PDF tests (see documents_support): an ISP to print, a private folder.
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

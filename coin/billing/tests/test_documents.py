@@ -13,12 +13,7 @@ from django.urls import reverse
 
 from coin.billing import documents, pdf
 from coin.billing.models import CreditNote, Invoice, Receipt
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice, pdf_text
-
-# Fixtures shared by the documents and dunning tests (see documents_support).
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = pytest.mark.django_db
 

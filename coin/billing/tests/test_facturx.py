@@ -13,12 +13,7 @@ from decimal import Decimal
 import pytest
 
 from coin.billing import facturx, pdf
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import IBAN, line, make_invoice, pdf_reader
-
-# Fixtures shared by the documents and dunning tests (see documents_support).
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = pytest.mark.django_db
 

@@ -24,12 +24,7 @@ from coin.billing.reminders import (
     send_invoice_reminder,
     unpaid_invoices,
 )
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice
-
-# Fixtures shared by the documents and dunning tests (see documents_support).
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

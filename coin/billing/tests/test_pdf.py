@@ -17,12 +17,7 @@ from django.core.files.storage import default_storage
 from coin.billing import pdf
 from coin.billing.models import CreditNote, Invoice, Receipt
 from coin.billing.storage import private_storage
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice, pdf_reader, pdf_text
-
-# Fixtures shared by the documents and dunning tests (see documents_support).
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = pytest.mark.django_db
 

@@ -13,19 +13,13 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
-from django.test import override_settings
 
 from coin.billing import suspension
 from coin.billing.models import Invoice, ServiceSuspension
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice
 from coin.offers.models import Offer, OfferSubscription
+from coin.offers.subscriptions import subscribe
 from coin.provisioning.models import ProvisioningJob
-from tests.inventory import InventoryServer
-
-# Fixtures shared by the documents and dunning tests (see documents_support).
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -41,23 +35,13 @@ def grace(settings):
 
 
 @pytest.fixture
-def inventory():
-    server = InventoryServer()
-    server.up()
-    with override_settings(FIBER_INVENTORY_URL=server.url):
-        yield server
-    server.down()
-
-
-@pytest.fixture
 def fiber(member, inventory, django_capture_on_commit_callbacks):
+    inventory.up()
     offer = Offer.objects.create(
         name="Fibre", reference="FTTH", configuration_type="coin_fiber.FiberLine", period_fees="30.00"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        return OfferSubscription.objects.create(
-            member=member, offer=offer, subscription_date=datetime.date(2025, 6, 1)
-        )
+        return subscribe(member=member, offer=offer, subscription_date=datetime.date(2025, 6, 1))
 
 
 @pytest.fixture
@@ -65,9 +49,7 @@ def dsl(member):
     offer = Offer.objects.create(
         name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL", period_fees="25.00"
     )
-    return OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2025, 6, 1)
-    )
+    return subscribe(member=member, offer=offer, subscription_date=datetime.date(2025, 6, 1))
 
 
 @pytest.fixture
@@ -153,9 +135,7 @@ def test_the_database_refuses_a_second_open_suspension(dsl, unpaid):
 
 def test_what_is_not_suspended(member, other_member, full_isp, dsl, fiber):
     offer = Offer.objects.create(name="Gratuit", reference="FREE", non_billable=True)
-    free = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2025, 6, 1)
-    )
+    free = subscribe(member=member, offer=offer, subscription_date=datetime.date(2025, 6, 1))
     fiber.resign_date = SUSPEND_DAY  # ended: nothing to suspend
     fiber.save()
     make_invoice(member, [line("ADSL", "25.00")], day=datetime.date(2026, 1, 2), due=DUE)

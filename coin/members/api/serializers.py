@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from coin.api.validation import model_clean
+from coin.members.membership import record_fee, save_member
 from coin.members.models import Member, MembershipFee
 from coin.members.privileges import may_change_credentials
 
@@ -30,6 +31,14 @@ class MemberSerializer(serializers.ModelSerializer):
             raise PermissionDenied(_("Only a superuser may change the email of a staff account."))
         return model_clean(self, attrs)
 
+    def create(self, validated_data):
+        return save_member(Member(**validated_data))
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return save_member(instance)
+
 
 class MembershipFeeSerializer(serializers.ModelSerializer):
     class Meta:
@@ -48,3 +57,11 @@ class MembershipFeeSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         return model_clean(self, attrs)
+
+    def create(self, validated_data):
+        return record_fee(MembershipFee(**validated_data))
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return record_fee(instance)

@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from coin.members.membership import record_fee, register_member, save_member
 from coin.members.models import Member, MembershipFee
 
 pytestmark = pytest.mark.django_db
@@ -87,21 +88,54 @@ def test_recording_a_fee_makes_a_pending_member_a_member_and_welcomes_once(
     member = Member.objects.create(first_name="Sacha", last_name="Petit", email="s@example.org")
     assert member.status == Member.Status.PENDING
     with django_capture_on_commit_callbacks(execute=True):
-        MembershipFee.objects.create(member=member, start_date=datetime.date(2026, 1, 1))
+        record_fee(MembershipFee(member=member, start_date=datetime.date(2026, 1, 1)))
     member.refresh_from_db()
     assert member.status == Member.Status.MEMBER
     assert [m.to for m in mail.outbox] == [["s@example.org"]]
     with django_capture_on_commit_callbacks(execute=True):
-        MembershipFee.objects.create(member=member, start_date=datetime.date(2027, 1, 1))
+        record_fee(MembershipFee(member=member, start_date=datetime.date(2027, 1, 1)))
         member.first_name = "Sasha"
-        member.save()
+        save_member(member)
     assert len(mail.outbox) == 1
+
+
+def test_saving_rows_alone_neither_promotes_nor_welcomes(django_capture_on_commit_callbacks):
+    """``save()`` keeps to its own row: becoming a member and the welcome are the
+    services' (coin.members.membership)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        member = Member.objects.create(
+            first_name="Lou", last_name="B", email="lou@example.org", status=Member.Status.MEMBER
+        )
+        pending = Member.objects.create(first_name="Sacha", last_name="Petit", email="s@example.org")
+        MembershipFee.objects.create(member=pending, start_date=datetime.date(2026, 1, 1))
+    pending.refresh_from_db()
+    assert pending.status == Member.Status.PENDING
+    assert member.pk and mail.outbox == []
+
+
+def test_a_member_whose_status_becomes_member_is_welcomed_once(django_capture_on_commit_callbacks):
+    member = Member.objects.create(first_name="Lou", last_name="B", email="lou@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        save_member(member)  # still pending
+    assert mail.outbox == []
+    stale = Member.objects.get(pk=member.pk)
+    member.status = Member.Status.MEMBER
+    with django_capture_on_commit_callbacks(execute=True):
+        save_member(member)
+        stale.status = Member.Status.MEMBER
+        save_member(stale)  # the stored row decides, not the stale instance
+    assert [m.to for m in mail.outbox] == [["lou@example.org"]]
+
+
+def test_register_member_takes_only_new_accounts(member):
+    with pytest.raises(ValueError):
+        register_member(member)
 
 
 def test_welcome_email_comes_from_the_administrative_address(isp, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        Member.objects.create(
-            first_name="Lou", last_name="B", email="lou@example.org", status=Member.Status.MEMBER
+        register_member(
+            Member(first_name="Lou", last_name="B", email="lou@example.org", status=Member.Status.MEMBER)
         )
     assert mail.outbox[0].from_email == "ARLP <tresorerie@arlp.example>"
     assert "Association Réseau Libre du Plateau" in mail.outbox[0].body
@@ -111,7 +145,7 @@ def test_without_administrative_email_the_default_sender_is_used(isp, django_cap
     isp.administrative_email = ""
     isp.save()
     with django_capture_on_commit_callbacks(execute=True):
-        Member.objects.create(
-            first_name="Lou", last_name="B", email="lou@example.org", status=Member.Status.MEMBER
+        register_member(
+            Member(first_name="Lou", last_name="B", email="lou@example.org", status=Member.Status.MEMBER)
         )
     assert mail.outbox[0].from_email == "coin@isp.example"

@@ -1,8 +1,9 @@
 from rest_framework import serializers
 
-from coin.api.validation import model_clean
-from coin.configuration.models import configuration_model
+from coin.api.validation import model_clean, refusals
+from coin.offers.configuration_types import is_configuration_type
 from coin.offers.models import Offer, OfferSubscription
+from coin.offers.subscriptions import check_subscription_can_start, create_subscription
 
 
 class OfferSerializer(serializers.ModelSerializer):
@@ -14,7 +15,7 @@ class OfferSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def validate_configuration_type(self, value: str) -> str:
-        if value and configuration_model(value) is None:
+        if value and not is_configuration_type(value):
             raise serializers.ValidationError(f"No installed configuration app is called {value}.")
         return value
 
@@ -38,4 +39,12 @@ class OfferSubscriptionSerializer(serializers.ModelSerializer):
         return configuration._meta.label if configuration else None
 
     def validate(self, attrs):
-        return model_clean(self, attrs)
+        attrs = model_clean(self, attrs)
+        if self.instance is None:
+            with refusals("offer"):
+                check_subscription_can_start(attrs["offer"])
+        return attrs
+
+    def create(self, validated_data):
+        with refusals("offer"):
+            return create_subscription(OfferSubscription(**validated_data))

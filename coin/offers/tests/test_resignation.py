@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from coin.offers.models import Offer, OfferSubscription
-from coin.offers.subscriptions import resign
+from coin.offers.subscriptions import resign, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def subscription(member):
     offer = Offer.objects.create(name="VPN", reference="VPN", configuration_type="simple_dsl.SimpleDSL")
-    return OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1)
-    )
+    return subscribe(member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1))
 
 
 def test_a_member_cannot_move_or_undo_their_resignation(member_client, subscription, settings):

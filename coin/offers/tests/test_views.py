@@ -3,7 +3,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
+from coin.offers.models import Offer, SubscriptionRequest
+from coin.offers.subscriptions import subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -16,16 +17,14 @@ def offer():
 
 
 def test_my_subscriptions_shows_mine_only_and_greys_resigned_ones(member_client, member, other_member, offer):
-    mine = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1)
-    )
-    old = OfferSubscription.objects.create(
+    mine = subscribe(member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1))
+    old = subscribe(
         member=member,
         offer=offer,
         subscription_date=datetime.date(2023, 1, 1),
         resign_date=datetime.date(2023, 6, 1),
     )
-    theirs = OfferSubscription.objects.create(member=other_member, offer=offer)
+    theirs = subscribe(member=other_member, offer=offer)
     page = member_client.get(reverse("offers:subscriptions")).content.decode()
     assert mine.reference in page and old.reference in page
     assert theirs.reference not in page
@@ -34,7 +33,7 @@ def test_my_subscriptions_shows_mine_only_and_greys_resigned_ones(member_client,
 
 def test_subscriptions_page_query_budget(member_client, member, offer, django_assert_max_num_queries):
     for _ in range(15):
-        OfferSubscription.objects.create(member=member, offer=offer)
+        subscribe(member=member, offer=offer)
     with django_assert_max_num_queries(12):
         assert member_client.get(reverse("offers:subscriptions")).status_code == 200
 
@@ -55,9 +54,7 @@ def test_request_form_offers_only_requestable_offers(member_client, offer):
 
 
 def test_resign_online(member_client, member, offer):
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1)
-    )
+    subscription = subscribe(member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1))
     day = datetime.date.today() + datetime.timedelta(days=30)
     response = member_client.post(
         reverse("offers:resign", args=[subscription.pk]), {"resign_date": day.isoformat(), "confirm": "on"}
@@ -68,9 +65,7 @@ def test_resign_online(member_client, member, offer):
 
 
 def test_resign_in_the_past_is_refused_with_the_field_named(member_client, member, offer):
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1)
-    )
+    subscription = subscribe(member=member, offer=offer, subscription_date=datetime.date(2024, 1, 1))
     response = member_client.post(
         reverse("offers:resign", args=[subscription.pk]), {"resign_date": "2024-06-01", "confirm": "on"}
     )
@@ -81,7 +76,7 @@ def test_resign_in_the_past_is_refused_with_the_field_named(member_client, membe
 
 
 def test_cannot_resign_another_members_subscription(member_client, other_member, offer):
-    theirs = OfferSubscription.objects.create(member=other_member, offer=offer)
+    theirs = subscribe(member=other_member, offer=offer)
     url = reverse("offers:resign", args=[theirs.pk])
     assert member_client.get(url).status_code == 404
     day = (datetime.date.today() + datetime.timedelta(days=5)).isoformat()

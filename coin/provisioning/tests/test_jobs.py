@@ -22,10 +22,11 @@ def make_job(configuration) -> ProvisioningJob:
 
 @pytest.fixture
 def configuration(member):
-    from coin.offers.models import Offer, OfferSubscription
+    from coin.offers.models import Offer
+    from coin.offers.subscriptions import subscribe
 
     offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
-    return OfferSubscription.objects.create(member=member, offer=offer).configuration
+    return subscribe(member=member, offer=offer).configuration
 
 
 @pytest.mark.postgres_only

@@ -1,6 +1,6 @@
 """Serializers of the IP resources API. They validate through the models' own
-rules (``clean()``, then ``save()``, which allocates and records the history and
-the subnet events), as the admin does: nothing is checked here that the models
+rules (``clean()``, then ``save()`` or ``allocation.save_subnet()``, which record
+the history and the subnet events), as the admin does: nothing is checked here that the models
 or coin.resources.allocation do not already check."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,7 +11,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coin.api.validation import candidate, refusals
-from coin.resources.allocation import check_prefixlen, pool_usage, pool_usages
+from coin.resources.allocation import (
+    check_allocatable_subnet,
+    check_prefixlen,
+    pool_usage,
+    pool_usages,
+    save_subnet,
+)
 from coin.resources.ip import IPNetwork, parse_network
 from coin.resources.models import (
     IPPool,
@@ -154,7 +160,7 @@ class IPSubnetSerializer(serializers.ModelSerializer):
                 check_prefixlen(subnet.ip_pool, prefixlen)
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"prefixlen": error.messages}) from error
-        subnet.requested_prefixlen = prefixlen
+        check_allocatable_subnet(subnet, prefixlen)
         subnet.clean()
         if self.instance is None or {"name_server", "delegate_reverse_dns"} & attrs.keys():
             # (A change of holder alone drops the previous holder's servers: IPSubnet.save().)
@@ -168,16 +174,21 @@ class IPSubnetSerializer(serializers.ModelSerializer):
         prefixlen = validated_data.pop("prefixlen", None)
         servers = validated_data.pop("name_server", [])
         subnet = IPSubnet(**validated_data)
-        subnet.requested_prefixlen = prefixlen
         with refusals("inet"), transaction.atomic():
-            subnet.save()
+            save_subnet(subnet, prefixlen)
             subnet.name_server.set(servers)
         return subnet
 
     def update(self, instance, validated_data):
-        instance.requested_prefixlen = validated_data.pop("prefixlen", None)
+        prefixlen = validated_data.pop("prefixlen", None)
+        servers = validated_data.pop("name_server", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
         with refusals("inet"), transaction.atomic():
-            return super().update(instance, validated_data)
+            save_subnet(instance, prefixlen)
+            if servers is not None:
+                instance.name_server.set(servers)
+        return instance
 
 
 # --- Pools of offers, history, reverse DNS -------------------------------------------------

@@ -68,9 +68,10 @@ def make_offer(db):
 @pytest.fixture
 def make_subscription(db, member):
     from coin.offers.models import OfferSubscription
+    from coin.offers.subscriptions import subscribe
 
     def make(offer, owner=None) -> OfferSubscription:
-        return OfferSubscription.objects.create(member=owner or member, offer=offer)
+        return subscribe(member=owner or member, offer=offer)
 
     return make
 

@@ -233,3 +233,25 @@ def test_a_full_pool_is_a_form_error_when_adding_a_subscription(admin_client, me
     assert response.status_code == 200
     assert "Tiny" in str(response.context["adminform"].form.errors["offer"])
     assert not OfferSubscription.objects.exists()
+
+
+def test_adding_a_subscription_in_the_admin_gives_it_its_configuration_and_subnet(
+    admin_client, member, make_offer, django_capture_on_commit_callbacks
+):
+    from coin.offers.models import OfferSubscription
+    from coin.provisioning.models import ProvisioningJob
+    from coin.resources.models import IPPool, IPSubnet
+
+    pool = IPPool.objects.create(name="Tiny", inet="203.0.113.0/31", default_subnetsize=32)
+    offer = make_offer("simple_dsl.SimpleDSL", pools=[pool])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/offers/offersubscription/add/",
+            {"member": member.pk, "offer": offer.pk, "subscription_date": "2026-01-01", "commitment": 0},
+        )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    subscription = OfferSubscription.objects.get()
+    [subnet] = IPSubnet.objects.all()
+    assert subnet.configuration_id == subscription.real_configuration.pk
+    assert str(subnet.inet) == "203.0.113.0/32"
+    assert not ProvisioningJob.objects.exists()  # simple_dsl has no provisioner

@@ -9,11 +9,14 @@ from django.test.utils import CaptureQueriesContext
 
 from coin.resources.allocation import (
     PoolExhausted,
+    allocate,
     allocate_offer_subnets,
     allocate_subnet,
+    check_allocatable_subnet,
     first_free_block,
     free_blocks,
     pool_usage,
+    save_subnet,
 )
 from coin.resources.models import IPPool, IPSubnet, OfferIPPool
 
@@ -34,12 +37,17 @@ def test_allocation_takes_the_lowest_blocks_in_order(pool_v4, pool_v6):
     ]
 
 
-def test_saving_a_subnet_without_network_allocates_it(pool_v4, configuration):
+def test_a_subnet_without_network_is_allocated_not_saved(pool_v4, configuration):
     subnet = IPSubnet(ip_pool=pool_v4, configuration=configuration)
+    with pytest.raises(ValidationError) as excinfo:
+        subnet.save()
+    assert "inet" in excinfo.value.message_dict and subnet.pk is None
     subnet.full_clean()
-    subnet.save()
-    assert subnet.inet == net("192.0.2.0/32")
-    assert IPSubnet.objects.create(ip_pool=pool_v4).inet == net("192.0.2.1/32")
+    assert allocate(subnet) is subnet
+    assert subnet.inet == net("192.0.2.0/32") and subnet.pk is not None
+    assert save_subnet(IPSubnet(ip_pool=pool_v4)).inet == net("192.0.2.1/32")
+    typed = save_subnet(IPSubnet(ip_pool=pool_v4, inet="192.0.2.9/32"))
+    assert typed.pk is not None and typed.inet == net("192.0.2.9/32")
 
 
 def test_lowest_aligned_block_with_holes(make_pool):
@@ -104,7 +112,7 @@ def test_a_full_pool_gives_a_clear_error_naming_it(make_pool):
     assert IPSubnet.objects.count() == 2
     subnet = IPSubnet(ip_pool=pool)
     with pytest.raises(ValidationError) as excinfo:
-        subnet.full_clean()
+        check_allocatable_subnet(subnet)
     assert "Tiny pool" in excinfo.value.message_dict["inet"][0]
 
 
@@ -123,7 +131,7 @@ def test_a_failed_allocation_leaves_the_subnet_empty(make_pool):
     allocate_subnet(pool)
     subnet = IPSubnet(ip_pool=pool)
     with pytest.raises(PoolExhausted):
-        subnet.save()
+        allocate(subnet)
     assert subnet.inet is None and subnet.pk is None
 
 
@@ -155,12 +163,13 @@ def lock_statements() -> int:
 
 def admin_allocation_queries(pool, configuration=None) -> list[str]:
     """The statements of one allocation as the admin makes it: the form has loaded
-    the pool and the configuration (with its holder and offer), then full_clean()
-    and save()."""
+    the pool and the configuration (with its holder and offer), checks that the pool
+    has room, then full_clean() and save_subnet()."""
     subnet = IPSubnet(ip_pool=pool, configuration=configuration)
     with CaptureQueriesContext(connection) as context:
+        check_allocatable_subnet(subnet)
         subnet.full_clean()
-        subnet.save()
+        save_subnet(subnet)
     assert subnet.pk is not None
     return [query["sql"] for query in context.captured_queries]
 
@@ -193,6 +202,7 @@ def test_the_callers_pool_object_sees_the_moved_hint(pool_v4):
     assert pool_v4.allocation_hint == IPPool.objects.get(pk=pool_v4.pk).allocation_hint
     subnet = IPSubnet(ip_pool=pool_v4)
     with CaptureQueriesContext(connection) as context:
+        check_allocatable_subnet(subnet)
         subnet.full_clean()
     assert len(context.captured_queries) == 1  # one page of the search, from the hint
 
@@ -319,5 +329,5 @@ def test_a_subnet_needs_a_pool():
         IPSubnet(inet="192.0.2.0/32").save()
     assert "ip_pool" in excinfo.value.message_dict
     with pytest.raises(ValidationError) as excinfo:
-        IPSubnet().save()
+        allocate(IPSubnet())
     assert "ip_pool" in excinfo.value.message_dict

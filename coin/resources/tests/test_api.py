@@ -360,3 +360,28 @@ def test_openapi_document_is_valid_and_lists_the_resources_endpoints():
     assert set(ENDPOINTS) <= set(document["paths"])
     subnet = document["components"]["schemas"]["IPSubnet"]["properties"]
     assert subnet["prefixlen"]["writeOnly"] and subnet["inet"]["nullable"]
+
+
+def test_a_subscription_created_through_the_api_gets_its_subnets(admin_client, member, make_pool, make_offer):
+    pool = make_pool("10.9.0.0/31", 32, name="Last addresses")
+    offer = make_offer(pools=[pool])
+    response = post(admin_client, "/api/subscriptions/", {"member": member.pk, "offer": offer.pk})
+    assert response.status_code == 201, response.content
+    [subnet] = IPSubnet.objects.all()
+    assert str(subnet.inet) == "10.9.0.0/32"
+    assert subnet.configuration.offersubscription_id == response.json()["id"]
+    assert IPSubnetAssignment.objects.filter(subnet=subnet, end__isnull=True).exists()
+
+
+def test_a_full_pool_refuses_the_subscription_naming_the_offer(admin_client, member, make_pool, make_offer):
+    from coin.configuration.models import Configuration
+    from coin.offers.models import OfferSubscription
+
+    pool = make_pool("10.9.0.0/32", 32, name="Last address")
+    offer = make_offer(pools=[pool])
+    allocate_subnet(pool)  # the pool is now full
+    response = post(admin_client, "/api/subscriptions/", {"member": member.pk, "offer": offer.pk})
+    assert response.status_code == 400
+    assert "Last address" in response.json()["offer"][0]
+    assert not OfferSubscription.objects.exists() and not Configuration.objects.exists()
+    assert IPSubnet.objects.count() == 1

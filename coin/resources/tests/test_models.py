@@ -4,9 +4,10 @@ import ipaddress
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from coin.resources.ip import end_key, start_key
-from coin.resources.models import IPPool, IPSubnet
+from coin.resources.models import IPPool, IPSubnet, SubnetOverlap, is_overlap_error
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +199,30 @@ def test_ordering_is_address_order(make_pool):
     for inet in ["10.200.0.0/32", "10.9.0.0/32", "10.10.0.0/32"]:
         IPSubnet.objects.create(ip_pool=pool, inet=inet)
     assert [str(s.inet) for s in IPSubnet.objects.all()] == ["10.9.0.0/32", "10.10.0.0/32", "10.200.0.0/32"]
+
+
+def test_only_the_overlap_constraints_are_read_as_an_overlap(pool_v4):
+    """The database's refusal is matched by the constraint's name (PostgreSQL) or the
+    unique start column (SQLite), not by a word found in any error message."""
+    IPSubnet.objects.create(ip_pool=pool_v4, inet="192.0.2.8/29")
+    same_start = IPSubnet(ip_pool=pool_v4, inet="192.0.2.8/30")
+    with pytest.raises(SubnetOverlap) as excinfo, transaction.atomic():
+        same_start.store(check_overlap=False)  # past the application's check
+    assert isinstance(excinfo.value.__cause__, IntegrityError)
+    assert is_overlap_error(excinfo.value.__cause__, IPSubnet)
+    assert "refused by the database" in excinfo.value.message_dict["inet"][0]
+
+    # Another constraint of the same row (NOT NULL) stays an IntegrityError.
+    broken = IPSubnet(ip_pool=pool_v4, inet="192.0.2.64/26", delegate_reverse_dns=None)
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        broken.store(check_overlap=False)
+    assert not isinstance(excinfo.value, SubnetOverlap)
+    assert not is_overlap_error(excinfo.value, IPSubnet)
+    assert IPSubnet.objects.count() == 1
+
+
+def test_a_pool_refused_by_the_database_names_its_network(pool_v4):
+    twin = IPPool(name="twin", inet="192.0.2.0/24", default_subnetsize=32)
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        IPPool.objects.bulk_create([twin])
+    assert is_overlap_error(excinfo.value, IPPool) and not is_overlap_error(excinfo.value, IPSubnet)

@@ -1,3 +1,6 @@
+"""/isp.json: the ISP in the FFDN format, with the live counts of members and
+subscribers (here, in the portal, because it reads members and offers)."""
+
 import hashlib
 import json
 
@@ -5,9 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
-from coin.isp_database.counts import member_count, subscriber_count
 from coin.isp_database.isp_format import isp_document
 from coin.isp_database.models import ISPInfo
+from coin.portal.counts import member_count, subscriber_count
 
 MAX_AGE = 3600
 

@@ -97,7 +97,7 @@ def format_errors(validator: Draft4Validator, document: dict) -> list[str]:
 
 
 def get_isp_json(client, **headers):
-    return client.get(reverse("isp_database:isp_json"), headers=headers)
+    return client.get(reverse("portal:isp_json"), headers=headers)
 
 
 @pytest.fixture
@@ -326,7 +326,7 @@ def test_404_when_no_isp_is_set_up(client, db):
 
 
 def test_only_safe_methods(client, minimal_isp):
-    url = reverse("isp_database:isp_json")
+    url = reverse("portal:isp_json")
     assert client.post(url).status_code == 405
     head = client.head(url)
     assert head.status_code == 200
@@ -334,30 +334,27 @@ def test_only_safe_methods(client, minimal_isp):
 
 
 def test_public_without_login(client, minimal_isp):
-    assert reverse("isp_database:isp_json") == "/isp.json"
+    assert reverse("portal:isp_json") == "/isp.json"
     assert get_isp_json(client).status_code == 200
 
 
 def test_subscriber_count_counts_members_with_a_running_subscription(client, minimal_isp, member_factory):
-    from coin.offers.models import Offer, OfferSubscription
+    from coin.offers.models import Offer
+    from coin.offers.subscriptions import subscribe
 
     today = timezone.localdate()
     vpn = Offer.objects.create(name="VPN", reference="VPN")
     dsl = Offer.objects.create(name="DSL", reference="DSL")
     two_lines = member_factory()
-    OfferSubscription.objects.create(member=two_lines, offer=vpn, subscription_date=today)
-    OfferSubscription.objects.create(
-        member=two_lines, offer=dsl, subscription_date=today - datetime.timedelta(days=400)
-    )
+    subscribe(member=two_lines, offer=vpn, subscription_date=today)
+    subscribe(member=two_lines, offer=dsl, subscription_date=today - datetime.timedelta(days=400))
     resigned = member_factory()
-    OfferSubscription.objects.create(
+    subscribe(
         member=resigned, offer=vpn, subscription_date=today - datetime.timedelta(days=30), resign_date=today
     )
     future = member_factory()
-    OfferSubscription.objects.create(
-        member=future, offer=vpn, subscription_date=today + datetime.timedelta(days=2)
-    )
+    subscribe(member=future, offer=vpn, subscription_date=today + datetime.timedelta(days=2))
     assert json.loads(get_isp_json(client).content)["subscriberCount"] == 1
 
-    OfferSubscription.objects.create(member=resigned, offer=dsl, subscription_date=today)
+    subscribe(member=resigned, offer=dsl, subscription_date=today)
     assert json.loads(get_isp_json(client).content)["subscriberCount"] == 2

@@ -6,8 +6,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from coin.members.mailing import member_emails
 from coin.members.models import Member, MembershipFee
+from coin.offers.mailing import member_emails
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,8 @@ D = datetime.date
 
 @pytest.fixture
 def subscribed(member_factory):
-    from coin.offers.models import Offer, OfferSubscription
+    from coin.offers.models import Offer
+    from coin.offers.subscriptions import subscribe
 
     vpn = Offer.objects.create(name="VPN", reference="VPN")
     dsl = Offer.objects.create(name="DSL", reference="DSL")
@@ -68,15 +69,13 @@ def subscribed(member_factory):
         name: member_factory(username=name, email=f"{name}@example.org")
         for name in ["nosub", "vpn", "dsl", "resigned", "committed", "future"]
     }
-    OfferSubscription.objects.create(member=people["vpn"], offer=vpn, subscription_date=D(2025, 1, 1))
-    OfferSubscription.objects.create(member=people["dsl"], offer=dsl, subscription_date=D(2025, 1, 1))
-    OfferSubscription.objects.create(
+    subscribe(member=people["vpn"], offer=vpn, subscription_date=D(2025, 1, 1))
+    subscribe(member=people["dsl"], offer=dsl, subscription_date=D(2025, 1, 1))
+    subscribe(
         member=people["resigned"], offer=vpn, subscription_date=D(2025, 1, 1), resign_date=D(2026, 1, 1)
     )
-    OfferSubscription.objects.create(
-        member=people["committed"], offer=dsl, subscription_date=D(2025, 6, 15), commitment=12
-    )
-    OfferSubscription.objects.create(member=people["future"], offer=vpn, subscription_date=D(2027, 1, 1))
+    subscribe(member=people["committed"], offer=dsl, subscription_date=D(2025, 6, 15), commitment=12)
+    subscribe(member=people["future"], offer=vpn, subscription_date=D(2027, 1, 1))
     return people
 
 

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from coin.commands import parse_date_option
-from coin.members.mailing import member_emails
+from coin.offers.mailing import member_emails
+from coin.offers.models import Offer
 
 
 class Command(BaseCommand):
@@ -24,8 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="Day on which subscriptions must run (YYYY-MM-DD, default today).")
 
     def handle(self, *args, subscribers=False, offer=None, commitment=False, date=None, **options):
-        from coin.offers.models import Offer
-
         if offer and not Offer.objects.filter(reference=offer).exists():
             raise CommandError(f"--offer: no offer has the reference '{offer}'.")
         day = parse_date_option(date, timezone.localdate())

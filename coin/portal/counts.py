@@ -1,9 +1,9 @@
 """Live counts published in /isp.json."""
 
-from django.apps import apps
 from django.utils import timezone
 
 from coin.members.models import Member
+from coin.offers.models import OfferSubscription
 
 
 def member_count() -> int:
@@ -11,9 +11,5 @@ def member_count() -> int:
 
 
 def subscriber_count() -> int:
-    """Members with at least one running subscription (0 until offers are installed)."""
-    if not apps.is_installed("coin.offers"):
-        return 0
-    from coin.offers.models import OfferSubscription
-
+    """Members with at least one running subscription."""
     return OfferSubscription.objects.running(timezone.localdate()).values("member").distinct().count()

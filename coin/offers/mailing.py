@@ -1,4 +1,5 @@
-"""Who is on the members' mailing lists."""
+"""Who is on the members' mailing lists (here, above members, because the filters
+read the subscriptions)."""
 
 import datetime
 from collections.abc import Iterator
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from django.utils import timezone
 
 from coin.members.models import Member
+from coin.offers.models import OfferSubscription
 
 
 def member_emails(
@@ -20,8 +22,6 @@ def member_emails(
     still within its commitment period (``within_commitment``)."""
     members = Member.objects.members().exclude(email="")
     if subscribers or offer_reference or within_commitment:
-        from coin.offers.models import OfferSubscription
-
         on = on or timezone.localdate()
         running = OfferSubscription.objects.running(on)
         if offer_reference:
