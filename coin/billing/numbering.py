@@ -47,6 +47,8 @@ class ChronologyError(ValidationError):
     would get a higher number than a bill it precedes.
     """
 
+    field = "date"  # what the error is about (coin.validation.messages_by_field)
+
 
 def format_number(series: str, day: datetime.date, value: int) -> str:
     return FORMATS[series].format(date=day, value=value)

@@ -26,8 +26,9 @@ from coin.billing.api.serializers import (
     PaymentCreateSerializer,
     PaymentSerializer,
 )
+from coin.billing.ledger import with_amounts, with_balances, with_unallocated
 from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation
-from coin.billing.payments import assign_payment, with_amounts, with_balances, with_unallocated
+from coin.billing.payments import assign_payment
 from coin.members.models import Member
 
 PDF_RESPONSE = {

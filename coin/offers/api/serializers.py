@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
-from coin.api.validation import model_clean
 from coin.configuration.models import configuration_model
 from coin.offers.models import Offer, OfferSubscription
+from coin.validation import model_clean
 
 
 class OfferSerializer(serializers.ModelSerializer):
