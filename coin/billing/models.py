@@ -5,6 +5,7 @@ gets its number (gapless, chronological, see numbering.py) and never changes
 again; a credit note is the only way to correct it.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -26,10 +27,13 @@ from coin.billing.bounds import (
     validate_not_in_future,
     validate_payment_date,
 )
-from coin.billing.money import line_total
+from coin.billing.money import MONEY, line_total
 from coin.billing.storage import private_storage
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+# The series of numbered bills (NumberSequence.series; numbering.FORMATS).
+INVOICE_SERIES = "invoice"
+CREDIT_NOTE_SERIES = "credit_note"
+RECEIPT_SERIES = "receipt"
 
 
 class ImmutableRecordError(ValidationError):
@@ -146,9 +150,7 @@ class Invoice(models.Model):
         """A draft is not dated before the last numbered invoice (validation checks
         again, under the numbering lock)."""
         if not self.is_validated and self.date:
-            from coin.billing.numbering import INVOICE_SERIES
-
-            check_not_before_last_bill(INVOICE_SERIES, self.date)
+            check_not_before_last_bill(self.date, NumberSequence.objects.last_date(INVOICE_SERIES))
 
     @property
     def is_validated(self) -> bool:
@@ -313,22 +315,35 @@ class CreditNote(models.Model):
     def clean(self) -> None:
         """Not dated before the last numbered credit note (numbering checks again)."""
         if not self.is_validated and self.date:
-            from coin.billing.numbering import CREDIT_NOTE_SERIES
-
-            check_not_before_last_bill(CREDIT_NOTE_SERIES, self.date)
+            check_not_before_last_bill(self.date, NumberSequence.objects.last_date(CREDIT_NOTE_SERIES))
 
     @property
     def is_validated(self) -> bool:
         return self.validated_at is not None
 
 
+class NumberSequenceQuerySet(models.QuerySet):
+    def last_date(self, series: str) -> datetime.date | None:
+        """The date of the last numbered bill of ``series``, whatever its year."""
+        return (
+            self.filter(series=series, last_date__isnull=False)
+            .order_by("-last_date")
+            .values_list("last_date", flat=True)
+            .first()
+        )
+
+
 class NumberSequence(models.Model):
-    """Last number given in a series for a year; rows are locked while numbering."""
+    """Last number given in a series for a year; rows are locked while numbering
+    (numbering.py). One series per kind of bill: INVOICE_SERIES, CREDIT_NOTE_SERIES,
+    RECEIPT_SERIES."""
 
     series = models.CharField(max_length=20)
     year = models.PositiveSmallIntegerField()
     last_value = models.PositiveIntegerField(default=0)
     last_date = models.DateField(null=True, blank=True)
+
+    objects = NumberSequenceQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -6,6 +6,9 @@ hand: every printed line total is exact, and the invoice total is their plain su
 
 from decimal import ROUND_HALF_UP, Decimal
 
+# Every amount column: up to 9,999,999,999.99.
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
 CENT = Decimal("0.01")
 QUANTITY_STEP = Decimal("0.0001")
 HUNDRED = Decimal("100")
