@@ -20,8 +20,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from coin.admin_filters import IsSetFilter
+from coin.admin_filters import list_filter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
+from coin.billing.filtersets import InvoiceFilterSet, PaymentFilterSet
 from coin.billing.invoices import check_credit_note, issue_credit_note, validate_invoice
 from coin.billing.ledger import close_if_settled, with_amounts, with_unallocated
 from coin.billing.models import (
@@ -81,12 +82,9 @@ class InvoiceForm(forms.ModelForm):
         return status
 
 
-class ValidatedFilter(IsSetFilter):
-    title = _("validation")
-    parameter_name = "validated"
-    field = "validated_at"
-    yes_label = _("validated")
-    no_label = _("drafts")
+ValidatedFilter = list_filter(
+    InvoiceFilterSet, "validated", _("validation"), yes=_("validated"), no=_("drafts")
+)
 
 
 @admin.register(Invoice)
@@ -262,12 +260,9 @@ class PaymentAllocationInline(admin.TabularInline):
         return False
 
 
-class UnmatchedFilter(IsSetFilter):
-    title = _("member")
-    parameter_name = "matched"
-    field = "member"
-    yes_label = _("with a member")
-    no_label = _("to assign (no member)")
+UnmatchedFilter = list_filter(
+    PaymentFilterSet, "matched", _("member"), yes=_("with a member"), no=_("to assign (no member)")
+)
 
 
 @admin.register(Payment)
