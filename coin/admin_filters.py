@@ -27,14 +27,15 @@ class FilterSetListFilter(admin.SimpleListFilter):
     filter_name: str
     links: Sequence[tuple[str, Label, str]] = ()
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Label]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [(value, label) for value, label, _api_value in self.links]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         api_values = {value: api_value for value, _label, api_value in self.links}
-        if self.value() not in api_values:
+        chosen = self.value()
+        if chosen is None or chosen not in api_values:
             return queryset
-        return apply_filter(self.filterset_class, self.filter_name, api_values[self.value()], queryset)
+        return apply_filter(self.filterset_class, self.filter_name, api_values[chosen], queryset)
 
 
 def apply_filter(

@@ -80,7 +80,7 @@ def refusals(default_field: str | None = None) -> Iterator[None]:
 def candidate(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) -> Any:
     """The object as it would be saved: a copy of the instance being changed (so a
     refused change leaves it alone) with ``attrs`` applied, many-to-many left out."""
-    model = serializer.Meta.model
+    model: Any = serializer.Meta.model
     instance = copy.copy(serializer.instance) if serializer.instance is not None else model()
     concrete = {field.name for field in model._meta.concrete_fields}
     for name, value in attrs.items():

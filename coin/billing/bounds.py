@@ -13,6 +13,7 @@ It imports no model: models.py uses it.
 """
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core import validators
@@ -93,7 +94,7 @@ def check_period(
         )
 
 
-def check_fields(model: type[models.Model], values: dict[str, object]) -> None:
+def check_fields(model: type[models.Model], values: Mapping[str, object]) -> None:
     """Run the validators of ``model``'s fields on ``values`` (field name → value), as
     full_clean() does: digits of amounts, minimum values, date bounds. For the bulk
     inserts, which skip full_clean(). Raises one ValidationError naming every field at

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 
 from coin.billing import pdf
 from coin.billing.models import CreditNote, Invoice, Receipt
@@ -60,19 +61,20 @@ def on_receipt_issued(receipt: Receipt) -> None:
 # --- Downloads --------------------------------------------------------------------------
 
 
-def private_file_response(bill: Bill) -> HttpResponse:
+def private_file_response(bill: Bill) -> HttpResponseBase:
     """The stored PDF, sent by Django or, with PRIVATE_FILES_OFFLOAD, by the web server
     (an empty response whose header tells nginx or Apache which file to send)."""
     field = bill.pdf
+    name = field.name or ""
     filename = pdf_filename(bill)
     offload = (settings.PRIVATE_FILES_OFFLOAD or "").lower()
     if offload:
         if offload not in OFFLOAD_HEADERS:
             raise ValueError(f"PRIVATE_FILES_OFFLOAD must be None, {' or '.join(OFFLOAD_HEADERS)}.")
-        response = HttpResponse(content_type="application/pdf")
+        response: HttpResponseBase = HttpResponse(content_type="application/pdf")
         if offload == "x-accel-redirect":
             prefix = "/" + settings.PRIVATE_FILES_OFFLOAD_PREFIX.strip("/") + "/"
-            response[OFFLOAD_HEADERS[offload]] = quote(prefix + field.name)
+            response[OFFLOAD_HEADERS[offload]] = quote(prefix + name)
         else:
             response[OFFLOAD_HEADERS[offload]] = field.path
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -92,7 +94,7 @@ def _draft_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def bill_pdf_response(bill: Bill) -> HttpResponse:
+def bill_pdf_response(bill: Bill) -> HttpResponseBase:
     """The bill's PDF. A validated bill's PDF is rendered on the spot when the worker has
     not done it yet, so that a member never meets a missing PDF; a draft (staff preview)
     is rendered each time and never stored."""
@@ -108,14 +110,14 @@ def bill_pdf_response(bill: Bill) -> HttpResponse:
     return private_file_response(bill)
 
 
-def invoice_pdf_response(invoice: Invoice) -> HttpResponse:
+def invoice_pdf_response(invoice: Invoice) -> HttpResponseBase:
     """The invoice's PDF as a download (rendered now if the worker has not yet)."""
     return bill_pdf_response(invoice)
 
 
-def credit_note_pdf_response(credit_note: CreditNote) -> HttpResponse:
+def credit_note_pdf_response(credit_note: CreditNote) -> HttpResponseBase:
     return bill_pdf_response(credit_note)
 
 
-def receipt_pdf_response(receipt: Receipt) -> HttpResponse:
+def receipt_pdf_response(receipt: Receipt) -> HttpResponseBase:
     return bill_pdf_response(receipt)

@@ -19,11 +19,13 @@ the service of members who paid) is the one way the payment paths use it.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -34,7 +36,13 @@ from coin.members.models import Member
 ZERO = Decimal("0.00")
 
 
-class Money(ExpressionWrapper):
+if TYPE_CHECKING:
+    _MoneyExpression = ExpressionWrapper[Any]
+else:  # Django's expressions are not subscriptable at run time
+    _MoneyExpression = ExpressionWrapper
+
+
+class Money(_MoneyExpression):
     """An amount computed in SQL, returned as Decimal rounded to the cent.
 
     SQLite computes sums and differences of decimals in floating point (30.00 − 29.99
@@ -42,18 +50,18 @@ class Money(ExpressionWrapper):
     exact since every stored amount is in cents. PostgreSQL's numeric is exact anyway.
     """
 
-    def __init__(self, expression) -> None:
+    def __init__(self, expression: Any) -> None:
         super().__init__(expression, output_field=DecimalField(**MONEY))
 
-    def get_db_converters(self, connection):
+    def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Callable[..., Any]]:
         return [*super().get_db_converters(connection), self._to_cents]
 
     @staticmethod
-    def _to_cents(value, expression, connection):
+    def _to_cents(value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Decimal | None:
         return None if value is None else round_money(Decimal(value))
 
 
-def _money_sum(queryset: QuerySet, group: str, field: str) -> Money:
+def _money_sum(queryset: QuerySet[Any], group: str, field: str) -> Money:
     """Correlated SUM of ``field`` over ``queryset`` (filtered on OuterRef(group)), 0 when empty."""
     total = queryset.order_by().values(group).annotate(s=Sum(field)).values("s")
     return Money(Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(**MONEY)))
@@ -69,23 +77,25 @@ def paid_sum() -> Money:
     return _money_sum(PaymentAllocation.objects.filter(invoice=OuterRef("pk")), "invoice", "amount")
 
 
-def with_amounts(invoices: QuerySet) -> QuerySet:
+def with_amounts(invoices: QuerySet[Any]) -> QuerySet[Any]:
     """Annotate invoices with ``credited`` (validated credit notes), ``paid``
     (allocations) and ``remaining`` (what is still to pay)."""
-    return invoices.annotate(credited=credited_sum(), paid=paid_sum()).annotate(
+    annotated: QuerySet[Any] = invoices.annotate(credited=credited_sum(), paid=paid_sum()).annotate(
         remaining=Money(F("total") - F("credited") - F("paid"))
     )
+    return annotated
 
 
 def allocated_sum() -> Money:
     return _money_sum(PaymentAllocation.objects.filter(payment=OuterRef("pk")), "payment", "amount")
 
 
-def with_unallocated(payments: QuerySet) -> QuerySet:
+def with_unallocated(payments: QuerySet[Any]) -> QuerySet[Any]:
     """Annotate payments with ``allocated`` and ``unallocated`` (the credit they hold)."""
-    return payments.annotate(allocated=allocated_sum()).annotate(
+    annotated: QuerySet[Any] = payments.annotate(allocated=allocated_sum()).annotate(
         unallocated=Money(F("amount") - F("allocated"))
     )
+    return annotated
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ class Balance:
         return self.payments - (self.invoices - self.credit_notes)
 
 
-def _balance_parts(member) -> dict[str, tuple[QuerySet, str]]:
+def _balance_parts(member: Member | OuterRef) -> dict[str, tuple[QuerySet[Any], str]]:
     """What a Balance adds up: each part's rows and summed field, for a member (or for
     ``OuterRef("pk")`` in a subquery over members)."""
     return {
@@ -111,20 +121,21 @@ def _balance_parts(member) -> dict[str, tuple[QuerySet, str]]:
 
 
 def balance_details(member: Member) -> Balance:
-    def total(queryset: QuerySet, field: str) -> Decimal:
+    def total(queryset: QuerySet[Any], field: str) -> Decimal:
         return round_money(queryset.aggregate(s=Sum(field))["s"] or ZERO)
 
     return Balance(**{name: total(rows, field) for name, (rows, field) in _balance_parts(member).items()})
 
 
-def with_balances(members: QuerySet) -> QuerySet:
+def with_balances(members: QuerySet[Any]) -> QuerySet[Any]:
     """Annotate members with ``balance_payments``, ``balance_invoices`` and
     ``balance_credit_notes`` (one query for a whole list); ``annotated_balance`` turns
     them into the member's Balance."""
     parts = _balance_parts(OuterRef("pk"))
-    return members.annotate(
+    annotated: QuerySet[Any] = members.annotate(
         **{f"balance_{name}": _money_sum(rows, "member", field) for name, (rows, field) in parts.items()}
     )
+    return annotated
 
 
 def annotated_balance(member: Member) -> Balance:
@@ -244,7 +255,7 @@ def allocate(member: Member | int) -> list[PaymentAllocation]:
         return allocations
 
 
-def close_if_settled(invoices: QuerySet) -> None:
+def close_if_settled(invoices: QuerySet[Invoice]) -> None:
     """Close the open invoices of ``invoices`` that have nothing left to pay (an invoice
     paid in full, disputed, then open again)."""
     settled = with_amounts(invoices.filter(status=Invoice.Status.OPEN)).filter(remaining__lte=0)
@@ -253,7 +264,7 @@ def close_if_settled(invoices: QuerySet) -> None:
     )
 
 
-def release(allocations: QuerySet) -> set[int]:
+def release(allocations: QuerySet[PaymentAllocation]) -> set[int]:
     """Undo allocations (a payment deleted, corrected or given to another member):
     the invoices they paid are open again. Returns the members concerned."""
     rows = list(allocations.values_list("pk", "invoice_id", "invoice__member_id"))
@@ -266,7 +277,7 @@ def release(allocations: QuerySet) -> set[int]:
     return {member_id for _, _, member_id in rows}
 
 
-def unpaid_invoices(today: datetime.date, min_days_overdue: int = 0) -> QuerySet[Invoice]:
+def unpaid_invoices(today: datetime.date, min_days_overdue: int = 0) -> QuerySet[Any]:
     """Validated, open invoices with something left to pay, due at least
     ``min_days_overdue`` days before ``today``; annotated with ``remaining``."""
     limit = today - datetime.timedelta(days=min_days_overdue)

@@ -7,6 +7,7 @@ again; a credit note is the only way to correct it.
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -54,23 +55,23 @@ def _changed_fields(instance: models.Model, stored: dict, fields: tuple[str, ...
     return [name for name in fields if getattr(instance, name) != stored[name]]
 
 
-class InvoiceQuerySet(models.QuerySet):
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
     def validated(self) -> "InvoiceQuerySet":
         return self.filter(validated_at__isnull=False)
 
     def drafts(self) -> "InvoiceQuerySet":
         return self.filter(validated_at__isnull=True)
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self.validated().exists():
             raise ImmutableRecordError(_("A validated invoice cannot be deleted: issue a credit note."))
         return super().delete()
 
-    def update_drafts(self, **kwargs) -> int:
+    def update_drafts(self, **kwargs: Any) -> int:
         """Update only the drafts of this queryset (how validation fixes their number)."""
         return models.QuerySet.update(self.drafts(), **kwargs)
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         protected = {name.removesuffix("_id") for name in INVOICE_PROTECTED_FIELDS}
         if protected & {name.removesuffix("_id") for name in kwargs} and self.validated().exists():
             raise ImmutableRecordError(_("A validated invoice cannot be changed: issue a credit note."))
@@ -138,7 +139,7 @@ class Invoice(models.Model):
                     )
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.pk is not None and Invoice.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
             raise ImmutableRecordError(
                 _("Invoice %(number)s is validated: it cannot be deleted; issue a credit note.")
@@ -161,16 +162,16 @@ class Invoice(models.Model):
         return sum((detail.total for detail in self.details.all()), Decimal("0"))
 
 
-class InvoiceDetailQuerySet(models.QuerySet):
+class InvoiceDetailQuerySet(models.QuerySet["InvoiceDetail"]):
     def _touches_validated(self) -> bool:
         return self.filter(invoice__validated_at__isnull=False).exists()
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self._touches_validated():
             raise ImmutableRecordError(_("The lines of a validated invoice cannot be deleted."))
         return super().delete()
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         if self._touches_validated():
             raise ImmutableRecordError(_("The lines of a validated invoice cannot be changed."))
         return super().update(**kwargs)
@@ -234,7 +235,7 @@ class InvoiceDetail(models.Model):
         self.compute_total()
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self._check_invoice_is_draft()
         return super().delete(*args, **kwargs)
 
@@ -307,7 +308,7 @@ class CreditNote(models.Model):
                     )
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.pk is not None and CreditNote.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
             raise ImmutableRecordError(_("A validated credit note cannot be deleted."))
         return super().delete(*args, **kwargs)
@@ -322,7 +323,7 @@ class CreditNote(models.Model):
         return self.validated_at is not None
 
 
-class NumberSequenceQuerySet(models.QuerySet):
+class NumberSequenceQuerySet(models.QuerySet["NumberSequence"]):
     def last_date(self, series: str) -> datetime.date | None:
         """The date of the last numbered bill of ``series``, whatever its year."""
         return (

@@ -6,6 +6,7 @@ money is allocated to their invoices, and the service of members who paid is res
 written: the admin, the API, bank imports and credit notes all go through it.
 """
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ def record_payment(
     member: Member | None,
     amount: Decimal,
     *,
-    date=None,
+    date: datetime.date | None = None,
     payment_mean: str = Payment.PaymentMean.TRANSFER,
     label: str = "",
 ) -> Payment:

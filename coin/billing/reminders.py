@@ -47,7 +47,9 @@ class DueInvoiceReminder:
 
     @property
     def remaining(self) -> Decimal:
-        return self.invoice.remaining
+        """What is left to pay (the invoice comes annotated by ``ledger.unpaid_invoices``)."""
+        remaining: Decimal = getattr(self.invoice, "remaining")  # noqa: B009 (an annotation)
+        return remaining
 
 
 def due_invoice_reminders(

@@ -19,7 +19,7 @@ def render_invoice_pdf_task(invoice_id: int) -> str:
     invoice = Invoice.objects.validated().select_related("member").filter(pk=invoice_id).first()
     if invoice is None:
         return ""
-    return ensure_pdf(invoice).name
+    return ensure_pdf(invoice).name or ""
 
 
 @task()
@@ -40,7 +40,7 @@ def render_credit_note_pdf_task(credit_note_id: int) -> str:
     )
     if note is None:
         return ""
-    return ensure_pdf(note).name
+    return ensure_pdf(note).name or ""
 
 
 @task()
@@ -48,4 +48,4 @@ def render_receipt_pdf_task(receipt_id: int) -> str:
     receipt = Receipt.objects.select_related("member", "membership_fee").filter(pk=receipt_id).first()
     if receipt is None:
         return ""
-    return ensure_pdf(receipt).name
+    return ensure_pdf(receipt).name or ""

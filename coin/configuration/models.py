@@ -1,6 +1,7 @@
 """The base model of every configuration app (see EXTENDING.md for the contract)."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import models, transaction
@@ -8,6 +9,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from polymorphic.models import PolymorphicModel
+
+from coin.provisioning.jobs import schedule
+
+if TYPE_CHECKING:
+    from coin.members.models import Member
 
 
 class Configuration(PolymorphicModel):
@@ -39,17 +45,15 @@ class Configuration(PolymorphicModel):
         return f"{self._meta.verbose_name} — {self.offersubscription}"
 
     @classproperty
-    def url_namespace(cls) -> str:  # noqa: N805 (a class property)
+    def url_namespace(cls: type["Configuration"]) -> str:  # noqa: N805 (a class property)
         return cls.__name__.lower()
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         with transaction.atomic():
             super().save(*args, **kwargs)
             self.provision()
 
-    def delete(self, *args, **kwargs):
-        from coin.provisioning.jobs import schedule
-
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         with transaction.atomic():
             schedule(self, action="delete")
             return super().delete(*args, **kwargs)
@@ -87,11 +91,9 @@ class Configuration(PolymorphicModel):
 
     def provision(self, action: str = "update") -> None:
         """Record, in the current transaction, that the network must be told."""
-        from coin.provisioning.jobs import schedule
-
         schedule(self, action=action)
 
-    def member(self):
+    def member(self) -> "Member":
         return self.offersubscription.member
 
 
@@ -105,7 +107,7 @@ def configuration_models() -> list[type[Configuration]]:
 
 
 def configuration_type_choices() -> list[tuple[str, str]]:
-    return [(model._meta.label, model._meta.verbose_name) for model in configuration_models()]
+    return [(model._meta.label, str(model._meta.verbose_name)) for model in configuration_models()]
 
 
 def configuration_model(label: str) -> type[Configuration] | None:

@@ -21,6 +21,7 @@ constraint on PostgreSQL, a unique start address on both.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
@@ -37,6 +38,11 @@ from coin.resources.ip import (
     network_from_range,
 )
 
+if TYPE_CHECKING:  # models.py imports this module: its models are imported lazily
+    from coin.configuration.models import Configuration
+    from coin.offers.models import Offer, OfferSubscription
+    from coin.resources.models import IPPool, IPSubnet
+
 FIRST_BATCH = 16
 MAX_BATCH = 4096
 
@@ -44,7 +50,7 @@ MAX_BATCH = 4096
 class PoolExhausted(ValidationError):
     """No free block of the requested size is left in the pool."""
 
-    def __init__(self, pool, prefixlen: int):
+    def __init__(self, pool: "IPPool", prefixlen: int) -> None:
         self.pool = pool
         self.prefixlen = prefixlen
         super().__init__(
@@ -130,7 +136,7 @@ def iter_free_blocks(first: int, last: int, size: int, used: Iterable[tuple[int,
 # --- Reading the pool ---------------------------------------------------------------
 
 
-def check_prefixlen(pool, prefixlen: int | None) -> int:
+def check_prefixlen(pool: "IPPool", prefixlen: int | None) -> int:
     """The prefix length to allocate: the requested one, or the pool's default;
     it must lie between the pool's own prefix length and /32 or /128."""
     network = pool.inet
@@ -173,7 +179,7 @@ def used_ranges(network: IPNetwork, start: int) -> Iterator[tuple[int, int]]:
         batch = min(batch * 4, MAX_BATCH)
 
 
-def _hint_address(pool) -> int | None:
+def _hint_address(pool: "IPPool") -> int | None:
     if not pool.allocation_hint:
         return None
     version, address = key_value(pool.allocation_hint)
@@ -182,7 +188,7 @@ def _hint_address(pool) -> int | None:
     return address
 
 
-def search_pool(pool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
+def search_pool(pool: "IPPool", prefixlen: int, use_hint: bool = True) -> BlockSearch:
     network = pool.inet
     first, last = int(network.network_address), int(network.broadcast_address)
     start = _hint_address(pool) if use_hint else None
@@ -193,7 +199,7 @@ def search_pool(pool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
     return find_free_block(first, last, size, used_ranges(network, start), start)
 
 
-def first_free_block(pool, prefixlen: int | None = None) -> IPNetwork | None:
+def first_free_block(pool: "IPPool", prefixlen: int | None = None) -> IPNetwork | None:
     """The block that the next allocation would take (without locking anything)."""
     size = check_prefixlen(pool, prefixlen)
     search = search_pool(pool, size)
@@ -204,7 +210,7 @@ def first_free_block(pool, prefixlen: int | None = None) -> IPNetwork | None:
     return network_from_range(pool.inet.version, search.block, size)
 
 
-def free_blocks(pool, prefixlen: int | None = None, limit: int = 50) -> list[IPNetwork]:
+def free_blocks(pool: "IPPool", prefixlen: int | None = None, limit: int = 50) -> list[IPNetwork]:
     """The first ``limit`` free aligned blocks of the pool, lowest first."""
     size = check_prefixlen(pool, prefixlen)
     network = pool.inet
@@ -219,7 +225,7 @@ def free_blocks(pool, prefixlen: int | None = None, limit: int = 50) -> list[IPN
     return blocks
 
 
-def check_allocatable(pool, prefixlen: int | None = None) -> None:
+def check_allocatable(pool: "IPPool", prefixlen: int | None = None) -> None:
     """Raise the error that allocating now would raise (for forms)."""
     size = check_prefixlen(pool, prefixlen)
     if first_free_block(pool, size) is None:
@@ -249,7 +255,7 @@ class PoolUsage:
         return self.free_addresses // self.block_addresses
 
 
-def pool_usages(pools) -> dict[int, PoolUsage]:
+def pool_usages(pools: "Iterable[IPPool]") -> dict[int, PoolUsage]:
     """Allocated and free space of several pools, from one grouped query."""
     from coin.resources.models import IPSubnet
 
@@ -277,14 +283,14 @@ def pool_usages(pools) -> dict[int, PoolUsage]:
     return usages
 
 
-def pool_usage(pool) -> PoolUsage:
+def pool_usage(pool: "IPPool") -> PoolUsage:
     return pool_usages([pool])[pool.pk]
 
 
 # --- Allocating ------------------------------------------------------------------------
 
 
-def allocate(subnet, prefixlen: int | None = None, **save_kwargs):
+def allocate(subnet: "IPSubnet", prefixlen: int | None = None, **save_kwargs: Any) -> "IPSubnet":
     """Give ``subnet`` (unsaved fields as wanted, ``inet`` empty) the lowest free
     aligned block of its pool and save it. Raises PoolExhausted when the pool is
     full. Returns the subnet.
@@ -304,7 +310,9 @@ def allocate(subnet, prefixlen: int | None = None, **save_kwargs):
     return subnet
 
 
-def _allocate_locked(subnet, prefixlen: int | None, save_kwargs: dict) -> ValidationError | None:
+def _allocate_locked(
+    subnet: "IPSubnet", prefixlen: int | None, save_kwargs: dict[str, Any]
+) -> ValidationError | None:
     """Lock the pool, find the block, save the subnet, move the hint. Returns the
     refusal to raise (pool gone, wrong size, pool full), or None."""
     from coin.resources.models import IPPool
@@ -334,7 +342,12 @@ def _allocate_locked(subnet, prefixlen: int | None, save_kwargs: dict) -> Valida
     return None
 
 
-def allocate_subnet(pool, configuration=None, prefixlen: int | None = None, **fields):
+def allocate_subnet(
+    pool: "IPPool",
+    configuration: "Configuration | None" = None,
+    prefixlen: int | None = None,
+    **fields: Any,
+) -> "IPSubnet":
     """Create a subnet in ``pool`` on the lowest free aligned block."""
     from coin.resources.models import IPSubnet
 
@@ -342,7 +355,7 @@ def allocate_subnet(pool, configuration=None, prefixlen: int | None = None, **fi
     return allocate(subnet, prefixlen)
 
 
-def allocate_offer_subnets(subscription) -> list:
+def allocate_offer_subnets(subscription: "OfferSubscription") -> list["IPSubnet"]:
     """One subnet in each pool attached to the subscription's offer (in the pools'
     order), attached to the subscription's configuration. Called when a
     subscription is created."""
@@ -352,17 +365,21 @@ def allocate_offer_subnets(subscription) -> list:
     links = list(OfferIPPool.objects.filter(offer_id=subscription.offer_id).select_related("pool", "offer"))
     if not links:
         return []
+    configuration: Configuration | None
     try:
         configuration = subscription.configuration
     except ObjectDoesNotExist:
-        configuration = Configuration.objects.non_polymorphic().filter(offersubscription=subscription).first()
+        configuration = cast(
+            "Configuration | None",
+            Configuration.objects.non_polymorphic().filter(offersubscription=subscription).first(),
+        )
     if configuration is None:
         check_offer_allocatable(links[0].offer)
     with transaction.atomic():
         return [allocate_subnet(link.pool, configuration=configuration) for link in links]
 
 
-def check_offer_allocatable(offer) -> None:
+def check_offer_allocatable(offer: "Offer") -> None:
     """Raise the error that creating a subscription to ``offer`` now would raise
     (a full pool, pools without a configuration type): forms call it first."""
     from coin.configuration.models import configuration_model
