@@ -211,10 +211,13 @@ class CreditNoteForm(forms.ModelForm):
 
     def save(self, commit=True):
         """Issue the credit note (whatever ``commit``: issuing is one transaction that
-        numbers and saves it); the admin gets the issued note."""
+        numbers and saves it); the admin gets the issued note. An issued note never
+        changes: saving its (read-only) page changes nothing."""
+        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
+        if self.instance.pk is not None:
+            return self.instance
         data = self.cleaned_data
         self.instance = issue_credit_note(data["invoice"], data["amount"], data["reason"], data.get("date"))
-        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
         return self.instance
 
 
@@ -320,6 +323,8 @@ class ReceiptForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk is not None:  # issued: its page is read-only
+            return cleaned
         fee = cleaned.get("membership_fee")
         if fee is not None:
             cleaned["kind"] = Receipt.Kind.MEMBERSHIP_FEE
@@ -339,7 +344,11 @@ class ReceiptForm(forms.ModelForm):
 
     def save(self, commit=True):
         """Issue the receipt (receipts.py numbers and saves it, whatever ``commit``);
-        the admin gets the issued receipt."""
+        the admin gets the issued receipt. An issued receipt never changes: saving its
+        (read-only) page changes nothing."""
+        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
+        if self.instance.pk is not None:
+            return self.instance
         data = self.cleaned_data
         if data.get("membership_fee") is not None:
             self.instance = create_fee_receipt(data["membership_fee"], data.get("date"))
@@ -351,7 +360,6 @@ class ReceiptForm(forms.ModelForm):
                 label=data.get("label") or str(Receipt.Kind(data["kind"]).label),
                 receipt_date=data.get("date"),
             )
-        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
         return self.instance
 
 
