@@ -3,6 +3,7 @@
 import importlib.util
 
 from django.apps import AppConfig
+from django.utils.functional import Promise
 
 
 def has_module(name: str) -> bool:
@@ -27,6 +28,10 @@ class AppURLs:
     customises that.
     """
 
+    # Given by the AppConfig it is mixed into.
+    label: str
+    name: str
+
     exported_urlpatterns: list[tuple[str, str]] | None = None
 
     def get_exported_urlpatterns(self) -> list[tuple[str, str]]:
@@ -38,8 +43,8 @@ class AppURLs:
 class PortalMenu:
     """Mixin for an app's AppConfig: add entries to the member portal menu.
 
-    ``portal_menu`` lists ``(label, url name)`` pairs; they show only when the app
-    is installed, in INSTALLED_APPS order.
+    ``portal_menu`` lists ``(label, url name)`` pairs (the label usually lazily
+    translated); they show only when the app is installed, in INSTALLED_APPS order.
     """
 
-    portal_menu: list[tuple[str, str]] = []
+    portal_menu: list[tuple[str | Promise, str]] = []

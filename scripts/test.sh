@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
 export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's event loop next to live_server
 
+echo "== Static checks: the app layers (lint-imports, setup.cfg) and the types (mypy)"
+PYTHONPATH=. .venv/bin/lint-imports --no-cache
+PYTHONPATH=.:tests/thirdparty .venv/bin/mypy
+
 echo "== PostgreSQL: the whole suite"
 .venv/bin/python -m tests.harness.postgres -- .venv/bin/pytest -n 2 --dist loadgroup -m "not deploy_run" "$@"
 

@@ -22,7 +22,7 @@ def new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-class APITokenManager(models.Manager):
+class APITokenManager(models.Manager["APIToken"]):
     def issue(self, user, name: str = "") -> tuple["APIToken", str]:
         """A new token for ``user`` and its key, which is not stored and cannot be
         shown again."""

@@ -3,7 +3,9 @@ their status), credit notes, payments with what they paid, receipts, and bank
 statement imports (upload page and report).
 
 Every change goes through the ledger functions (invoices.py, payments.py,
-receipts.py, bank_import.py), so the admin keeps the same guarantees as the commands.
+receipts.py, bank_import.py), so the admin keeps the same guarantees as the commands:
+the forms of credit notes and receipts issue them when saved (``save()`` returns the
+issued bill), and refusals are shown with ``coin.validation``.
 """
 
 from django import forms
@@ -13,13 +15,16 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from coin.admin_filters import IsSetFilter
+from coin.admin_filters import list_filter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
-from coin.billing.invoices import creditable_amount, issue_credit_note, validate_invoice
+from coin.billing.filtersets import InvoiceFilterSet, PaymentFilterSet
+from coin.billing.invoices import check_credit_note, issue_credit_note, validate_invoice
+from coin.billing.ledger import close_if_settled, with_amounts, with_unallocated
 from coin.billing.models import (
     BankImport,
     CreditNote,
@@ -29,15 +34,9 @@ from coin.billing.models import (
     PaymentAllocation,
     Receipt,
 )
-from coin.billing.payments import (
-    allocate,
-    close_if_settled,
-    delete_payment,
-    payment_saved,
-    with_amounts,
-    with_unallocated,
-)
+from coin.billing.payments import delete_payment, payment_saved, settle
 from coin.billing.receipts import create_fee_receipt, issue_receipt
+from coin.validation import add_to_form, one_line
 
 MEMBER_SEARCH = [
     "member__username",
@@ -46,10 +45,6 @@ MEMBER_SEARCH = [
     "member__organization_name",
     "member__email",
 ]
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # --- Invoices --------------------------------------------------------------------------------
@@ -87,12 +82,9 @@ class InvoiceForm(forms.ModelForm):
         return status
 
 
-class ValidatedFilter(IsSetFilter):
-    title = _("validation")
-    parameter_name = "validated"
-    field = "validated_at"
-    yes_label = _("validated")
-    no_label = _("drafts")
+ValidatedFilter = list_filter(
+    InvoiceFilterSet, "validated", _("validation"), yes=_("validated"), no=_("drafts")
+)
 
 
 @admin.register(Invoice)
@@ -140,10 +132,13 @@ class InvoiceAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset.filter(validated_at__isnull=True))
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and obj.is_validated and "status" in form.changed_data:
-            close_if_settled(Invoice.objects.filter(pk=obj.pk))
-            allocate(obj.member_id)  # an invoice no longer disputed gets the member's credit
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and obj.is_validated and "status" in form.changed_data:
+                close_if_settled(Invoice.objects.filter(pk=obj.pk))
+                # An invoice no longer disputed gets the member's credit, and may resume
+                # a service suspended for it.
+                settle([obj.member_id])
 
     @admin.display(description=_("remaining"), ordering="remaining")
     def remaining(self, obj):
@@ -176,7 +171,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                 validate_invoice(invoice)
                 done += 1
             except ValidationError as error:
-                self.message_user(request, f"{invoice}: {_errors(error)}", messages.ERROR)
+                self.message_user(request, f"{invoice}: {one_line(error)}", messages.ERROR)
         if done:
             self.message_user(request, _("%d invoice(s) validated.") % done, messages.SUCCESS)
 
@@ -193,6 +188,9 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 class CreditNoteForm(forms.ModelForm):
+    """Checks with ``invoices.check_credit_note`` (the rule and its messages); saving
+    issues the note with ``issue_credit_note``, which numbers and saves it."""
+
     class Meta:
         model = CreditNote
         fields = ["invoice", "date", "amount", "reason"]
@@ -200,18 +198,27 @@ class CreditNoteForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         invoice, amount, date = cleaned.get("invoice"), cleaned.get("amount"), cleaned.get("date")
-        if invoice is not None:
-            if not invoice.is_validated:
-                self.add_error("invoice", _("A draft invoice is corrected by editing it."))
-            elif amount is not None and amount > creditable_amount(invoice):
-                self.add_error(
-                    "amount",
-                    _("At most %(available)s can still be credited on this invoice.")
-                    % {"available": creditable_amount(invoice)},
-                )
-            if date is not None and date < invoice.date:
-                self.add_error("date", _("A credit note cannot be dated before its invoice."))
+        if invoice is not None and amount is not None:
+            try:
+                check_credit_note(invoice, amount, date or timezone.localdate())
+            except ValidationError as error:
+                add_to_form(self, error)
         return cleaned
+
+    def _post_clean(self):
+        # The note is built, numbered and validated by issue_credit_note on save.
+        pass
+
+    def save(self, commit=True):
+        """Issue the credit note (whatever ``commit``: issuing is one transaction that
+        numbers and saves it); the admin gets the issued note. An issued note never
+        changes: saving its (read-only) page changes nothing."""
+        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
+        if self.instance.pk is not None:
+            return self.instance
+        data = self.cleaned_data
+        self.instance = issue_credit_note(data["invoice"], data["amount"], data["reason"], data.get("date"))
+        return self.instance
 
 
 @admin.register(CreditNote)
@@ -235,15 +242,8 @@ class CreditNoteAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
-        try:
-            note = issue_credit_note(obj.invoice, obj.amount, obj.reason, obj.date)
-        except ValidationError as error:  # raced with another credit note: show it
-            raise ValidationError(_errors(error)) from error
-        for field in CreditNote._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(note, field.attname))
-        obj._state.adding = False
+        """Nothing to save: the form issued the note (``CreditNoteForm.save``), and an
+        issued note never changes."""
 
 
 # --- Payments --------------------------------------------------------------------------------
@@ -263,12 +263,9 @@ class PaymentAllocationInline(admin.TabularInline):
         return False
 
 
-class UnmatchedFilter(IsSetFilter):
-    title = _("member")
-    parameter_name = "matched"
-    field = "member"
-    yes_label = _("with a member")
-    no_label = _("to assign (no member)")
+UnmatchedFilter = list_filter(
+    PaymentFilterSet, "matched", _("member"), yes=_("with a member"), no=_("to assign (no member)")
+)
 
 
 @admin.register(Payment)
@@ -326,6 +323,8 @@ class ReceiptForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk is not None:  # issued: its page is read-only
+            return cleaned
         fee = cleaned.get("membership_fee")
         if fee is not None:
             cleaned["kind"] = Receipt.Kind.MEMBERSHIP_FEE
@@ -342,6 +341,26 @@ class ReceiptForm(forms.ModelForm):
     def _post_clean(self):
         # The receipt is built and numbered by receipts.py on save, not validated here.
         pass
+
+    def save(self, commit=True):
+        """Issue the receipt (receipts.py numbers and saves it, whatever ``commit``);
+        the admin gets the issued receipt. An issued receipt never changes: saving its
+        (read-only) page changes nothing."""
+        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
+        if self.instance.pk is not None:
+            return self.instance
+        data = self.cleaned_data
+        if data.get("membership_fee") is not None:
+            self.instance = create_fee_receipt(data["membership_fee"], data.get("date"))
+        else:
+            self.instance = issue_receipt(
+                member=data["member"],
+                kind=data["kind"],
+                amount=data["amount"],
+                label=data.get("label") or str(Receipt.Kind(data["kind"]).label),
+                receipt_date=data.get("date"),
+            )
+        return self.instance
 
 
 @admin.register(Receipt)
@@ -365,22 +384,8 @@ class ReceiptAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
-        data = form.cleaned_data
-        if data.get("membership_fee") is not None:
-            receipt = create_fee_receipt(data["membership_fee"], data.get("date"))
-        else:
-            receipt = issue_receipt(
-                member=data["member"],
-                kind=data["kind"],
-                amount=data["amount"],
-                label=data.get("label") or str(Receipt.Kind(data["kind"]).label),
-                receipt_date=data.get("date"),
-            )
-        for field in Receipt._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(receipt, field.attname))
-        obj._state.adding = False
+        """Nothing to save: the form issued the receipt (``ReceiptForm.save``), and an
+        issued receipt never changes."""
 
 
 # --- Bank statements -------------------------------------------------------------------------
@@ -510,7 +515,7 @@ class BankImportAdmin(admin.ModelAdmin):
                     dry_run=form.cleaned_data["dry_run"],
                 )
             except BankImportError as error:
-                form.add_error("file", _errors(error))
+                form.add_error("file", one_line(error))
             else:
                 if result.bank_import is None:
                     report_html = render_report(result.report)

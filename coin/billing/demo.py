@@ -4,8 +4,9 @@ most invoices paid by transfer, one member behind with payments."""
 from django.utils import timezone
 
 from coin.billing.charge_run import charge_subscriptions
+from coin.billing.ledger import balance
 from coin.billing.models import Invoice
-from coin.billing.payments import balance, record_payment
+from coin.billing.payments import record_payment
 from coin.dates import add_months
 from coin.members.models import Member
 from coin.offers.models import OfferSubscription

@@ -1,10 +1,11 @@
-"""Bills' documents: their PDFs as downloads, and what follows a validation.
+"""Bills' documents: the hooks that follow an issue, and the PDFs as responses.
 
-The ledger (invoices.py) calls ``on_invoice_validated`` inside the transaction that
-validates an invoice; the views call ``invoice_pdf_response`` once they have checked
-that the invoice belongs to the member (or that staff asks). Rendering is slow
-(a tenth of a second) and sending mail may fail: both happen in the background
-worker, after the validation committed, never inside it.
+The ledger (invoices.py, receipts.py) calls ``on_invoice_validated`` (and the credit
+note's and receipt's hooks) inside the transaction that issues a bill; the views call
+``invoice_pdf_response`` once they have checked that the invoice belongs to the
+member (or that staff asks). Rendering is slow (a tenth of a second) and sending mail
+may fail: both happen in the background worker (tasks.py), after the issue
+committed, never inside it. What is rendered is pdf.py's, what is emailed emails.py's.
 """
 
 import logging
@@ -13,14 +14,19 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
-from django.urls import NoReverseMatch, reverse
+from django.http.response import HttpResponseBase
 
+from coin.billing import pdf
 from coin.billing.models import CreditNote, Invoice, Receipt
-from coin.emails import build_email
+from coin.billing.pdf import Bill, pdf_filename
+from coin.billing.tasks import (
+    render_credit_note_pdf_task,
+    render_invoice_pdf_task,
+    render_receipt_pdf_task,
+    send_new_invoice_email_task,
+)
 
 logger = logging.getLogger(__name__)
-
-Bill = Invoice | CreditNote | Receipt
 
 OFFLOAD_HEADERS = {"x-accel-redirect": "X-Accel-Redirect", "x-sendfile": "X-Sendfile"}
 
@@ -31,8 +37,6 @@ OFFLOAD_HEADERS = {"x-accel-redirect": "X-Accel-Redirect", "x-sendfile": "X-Send
 def on_invoice_validated(invoice: Invoice) -> None:
     """Called in the validating transaction: once it commits, render the PDF and email
     the member (both in the background worker; nothing happens on a rollback)."""
-    from coin.billing.tasks import render_invoice_pdf_task, send_new_invoice_email_task
-
     invoice_id = invoice.pk
 
     def enqueue() -> None:
@@ -44,77 +48,33 @@ def on_invoice_validated(invoice: Invoice) -> None:
 
 def on_credit_note_validated(credit_note: CreditNote) -> None:
     """Render the credit note's PDF once the validating transaction commits."""
-    from coin.billing.tasks import render_credit_note_pdf_task
-
     credit_note_id = credit_note.pk
     transaction.on_commit(lambda: render_credit_note_pdf_task.enqueue(credit_note_id), robust=True)
 
 
 def on_receipt_issued(receipt: Receipt) -> None:
     """Render the receipt's PDF once the issuing transaction commits."""
-    from coin.billing.tasks import render_receipt_pdf_task
-
     receipt_id = receipt.pk
     transaction.on_commit(lambda: render_receipt_pdf_task.enqueue(receipt_id), robust=True)
-
-
-def billing_page_url() -> str:
-    """Absolute address of the member's billing page, for emails."""
-    try:
-        path = reverse("billing:index")
-    except NoReverseMatch:
-        path = "/billing/"
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def pdf_filename(bill: Bill) -> str:
-    prefix = {Invoice: "facture", CreditNote: "avoir", Receipt: "recu"}[type(bill)]
-    return f"{prefix}-{bill.number}.pdf"
-
-
-def send_new_invoice_email(invoice: Invoice) -> bool:
-    """Tell the member that an invoice is available, with a link to the billing page and,
-    when INVOICE_EMAIL_ATTACH_PDF is set, the PDF itself. False when the member has no
-    email address."""
-    from coin.billing.pdf import ensure_pdf, payment_reference
-
-    member = invoice.member
-    if not member.email:
-        return False
-    message = build_email(
-        "billing/invoice_new",
-        {
-            "member": member,
-            "invoice": invoice,
-            "billing_url": billing_page_url(),
-            "payment_reference": payment_reference(invoice),
-            "pdf_attached": settings.INVOICE_EMAIL_ATTACH_PDF,
-        },
-        [member.email],
-    )
-    if settings.INVOICE_EMAIL_ATTACH_PDF:
-        with ensure_pdf(invoice).open("rb") as file:
-            message.attach(pdf_filename(invoice), file.read(), "application/pdf")
-    message.send()
-    return True
 
 
 # --- Downloads --------------------------------------------------------------------------
 
 
-def private_file_response(bill: Bill) -> HttpResponse:
+def private_file_response(bill: Bill) -> HttpResponseBase:
     """The stored PDF, sent by Django or, with PRIVATE_FILES_OFFLOAD, by the web server
     (an empty response whose header tells nginx or Apache which file to send)."""
     field = bill.pdf
+    name = field.name or ""
     filename = pdf_filename(bill)
     offload = (settings.PRIVATE_FILES_OFFLOAD or "").lower()
     if offload:
         if offload not in OFFLOAD_HEADERS:
             raise ValueError(f"PRIVATE_FILES_OFFLOAD must be None, {' or '.join(OFFLOAD_HEADERS)}.")
-        response = HttpResponse(content_type="application/pdf")
+        response: HttpResponseBase = HttpResponse(content_type="application/pdf")
         if offload == "x-accel-redirect":
             prefix = "/" + settings.PRIVATE_FILES_OFFLOAD_PREFIX.strip("/") + "/"
-            response[OFFLOAD_HEADERS[offload]] = quote(prefix + field.name)
+            response[OFFLOAD_HEADERS[offload]] = quote(prefix + name)
         else:
             response[OFFLOAD_HEADERS[offload]] = field.path
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -134,12 +94,10 @@ def _draft_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def bill_pdf_response(bill: Bill) -> HttpResponse:
+def bill_pdf_response(bill: Bill) -> HttpResponseBase:
     """The bill's PDF. A validated bill's PDF is rendered on the spot when the worker has
     not done it yet, so that a member never meets a missing PDF; a draft (staff preview)
     is rendered each time and never stored."""
-    from coin.billing import pdf
-
     if not bill.number:
         if isinstance(bill, Invoice):
             return _draft_response(pdf.render_invoice_pdf(bill), "facture-brouillon.pdf")
@@ -152,14 +110,14 @@ def bill_pdf_response(bill: Bill) -> HttpResponse:
     return private_file_response(bill)
 
 
-def invoice_pdf_response(invoice: Invoice) -> HttpResponse:
+def invoice_pdf_response(invoice: Invoice) -> HttpResponseBase:
     """The invoice's PDF as a download (rendered now if the worker has not yet)."""
     return bill_pdf_response(invoice)
 
 
-def credit_note_pdf_response(credit_note: CreditNote) -> HttpResponse:
+def credit_note_pdf_response(credit_note: CreditNote) -> HttpResponseBase:
     return bill_pdf_response(credit_note)
 
 
-def receipt_pdf_response(receipt: Receipt) -> HttpResponse:
+def receipt_pdf_response(receipt: Receipt) -> HttpResponseBase:
     return bill_pdf_response(receipt)

@@ -17,7 +17,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coin.billing import documents, payments, suspension
+from coin.billing import documents, ledger
 from coin.billing.bounds import (
     check_fields,
     check_invoice_total,
@@ -28,6 +28,7 @@ from coin.billing.bounds import (
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, PaymentAllocation
 from coin.billing.money import line_total, round_money
 from coin.billing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number, next_numbers
+from coin.billing.payments import settle
 from coin.members.models import Member
 
 
@@ -157,7 +158,7 @@ def validate_invoice(invoice: Invoice) -> Invoice:
     """Validate a draft: number it, fix its total and due date, make it immutable."""
     with transaction.atomic():
         # Locks in the same order everywhere: member, invoice, number sequence.
-        payments.lock_member(invoice.member_id)
+        ledger.lock_member(invoice.member_id)
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.is_validated:
             raise ValidationError(_("Invoice %(number)s is already validated.") % {"number": locked.number})
@@ -191,7 +192,7 @@ def number_drafts(drafts: list[tuple[Invoice, Decimal]]) -> None:
     if any(invoice.date != invoice_date for invoice, _total in drafts):
         raise ValueError("number_drafts() numbers drafts of one date at a time.")
     member_ids = [invoice.member_id for invoice, _total in drafts]
-    payments.lock_members(member_ids)
+    ledger.lock_members(member_ids)
     numbers = next_numbers(INVOICE_SERIES, invoice_date, len(drafts))
     validated_at = timezone.now()
     for (invoice, total), number in zip(drafts, numbers, strict=True):
@@ -208,8 +209,8 @@ def number_drafts(drafts: list[tuple[Invoice, Decimal]]) -> None:
     if updated != len(invoices):
         raise ValidationError(_("This invoice was validated meanwhile."))
     # Members locked above: a payment recorded meanwhile waits, then allocates itself.
-    for member_id in sorted(payments.members_with_credit(member_ids)):
-        payments.allocate(member_id)
+    for member_id in sorted(ledger.members_with_credit(member_ids)):
+        ledger.allocate(member_id)
     for invoice in invoices:
         documents.on_invoice_validated(invoice)
 
@@ -237,6 +238,31 @@ def creditable_amount(invoice: Invoice) -> Decimal:
     return invoice.total - round_money(credited or Decimal("0"))
 
 
+def check_credit_note(invoice: Invoice, amount: Decimal, note_date: datetime.date) -> Decimal:
+    """The rule of a credit note, with its messages (the admin form shows them before
+    issuing, ``issue_credit_note`` checks again under the member's lock): only a
+    validated invoice, for a positive amount no larger than what is not credited yet,
+    dated no earlier than the invoice. Returns what may still be credited; raises a
+    ValidationError naming the field (invoice, amount, date)."""
+    if not invoice.is_validated:
+        raise ValidationError(
+            {"invoice": _("A draft invoice is corrected by editing it, not by a credit note.")}
+        )
+    if amount <= 0:
+        raise ValidationError({"amount": _("A credit note is for a positive amount.")})
+    available = creditable_amount(invoice)
+    if amount > available:
+        raise ValidationError(
+            {
+                "amount": _("At most %(available)s can still be credited on invoice %(number)s.")
+                % {"available": available, "number": invoice.number}
+            }
+        )
+    if note_date < invoice.date:
+        raise ValidationError({"date": _("A credit note cannot be dated before its invoice.")})
+    return available
+
+
 def issue_credit_note(
     invoice: Invoice, amount: Decimal, reason: str, note_date: datetime.date | None = None
 ) -> CreditNote:
@@ -248,24 +274,9 @@ def issue_credit_note(
     note_date = note_date or timezone.localdate()
     amount = Decimal(amount)
     with transaction.atomic():
-        payments.lock_member(invoice.member_id)
+        ledger.lock_member(invoice.member_id)
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if not invoice.is_validated:
-            raise ValidationError(
-                {"invoice": _("A draft invoice is corrected by editing it, not by a credit note.")}
-            )
-        if amount <= 0:
-            raise ValidationError({"amount": _("A credit note is for a positive amount.")})
-        available = creditable_amount(invoice)
-        if amount > available:
-            raise ValidationError(
-                {
-                    "amount": _("At most %(available)s can still be credited on invoice %(number)s.")
-                    % {"available": available, "number": invoice.number}
-                }
-            )
-        if note_date < invoice.date:
-            raise ValidationError({"date": _("A credit note cannot be dated before its invoice.")})
+        available = check_credit_note(invoice, amount, note_date)
         note = CreditNote(
             invoice=invoice, member_id=invoice.member_id, date=note_date, amount=amount, reason=reason
         )
@@ -275,8 +286,7 @@ def issue_credit_note(
         note.save()
         documents.on_credit_note_validated(note)
         _give_back_overpayment(invoice, available - amount)
-        payments.allocate(invoice.member_id)
-        suspension.resume_if_paid(Member.objects.get(pk=invoice.member_id))
+        settle([invoice.member_id])
     return note
 
 

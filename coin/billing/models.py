@@ -5,7 +5,9 @@ gets its number (gapless, chronological, see numbering.py) and never changes
 again; a credit note is the only way to correct it.
 """
 
+import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,10 +28,13 @@ from coin.billing.bounds import (
     validate_not_in_future,
     validate_payment_date,
 )
-from coin.billing.money import line_total
+from coin.billing.money import MONEY, line_total
 from coin.billing.storage import private_storage
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+# The series of numbered bills (NumberSequence.series; numbering.FORMATS).
+INVOICE_SERIES = "invoice"
+CREDIT_NOTE_SERIES = "credit_note"
+RECEIPT_SERIES = "receipt"
 
 
 class ImmutableRecordError(ValidationError):
@@ -50,23 +55,23 @@ def _changed_fields(instance: models.Model, stored: dict, fields: tuple[str, ...
     return [name for name in fields if getattr(instance, name) != stored[name]]
 
 
-class InvoiceQuerySet(models.QuerySet):
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
     def validated(self) -> "InvoiceQuerySet":
         return self.filter(validated_at__isnull=False)
 
     def drafts(self) -> "InvoiceQuerySet":
         return self.filter(validated_at__isnull=True)
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self.validated().exists():
             raise ImmutableRecordError(_("A validated invoice cannot be deleted: issue a credit note."))
         return super().delete()
 
-    def update_drafts(self, **kwargs) -> int:
+    def update_drafts(self, **kwargs: Any) -> int:
         """Update only the drafts of this queryset (how validation fixes their number)."""
         return models.QuerySet.update(self.drafts(), **kwargs)
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         protected = {name.removesuffix("_id") for name in INVOICE_PROTECTED_FIELDS}
         if protected & {name.removesuffix("_id") for name in kwargs} and self.validated().exists():
             raise ImmutableRecordError(_("A validated invoice cannot be changed: issue a credit note."))
@@ -134,7 +139,7 @@ class Invoice(models.Model):
                     )
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.pk is not None and Invoice.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
             raise ImmutableRecordError(
                 _("Invoice %(number)s is validated: it cannot be deleted; issue a credit note.")
@@ -146,9 +151,7 @@ class Invoice(models.Model):
         """A draft is not dated before the last numbered invoice (validation checks
         again, under the numbering lock)."""
         if not self.is_validated and self.date:
-            from coin.billing.numbering import INVOICE_SERIES
-
-            check_not_before_last_bill(INVOICE_SERIES, self.date)
+            check_not_before_last_bill(self.date, NumberSequence.objects.last_date(INVOICE_SERIES))
 
     @property
     def is_validated(self) -> bool:
@@ -159,16 +162,16 @@ class Invoice(models.Model):
         return sum((detail.total for detail in self.details.all()), Decimal("0"))
 
 
-class InvoiceDetailQuerySet(models.QuerySet):
+class InvoiceDetailQuerySet(models.QuerySet["InvoiceDetail"]):
     def _touches_validated(self) -> bool:
         return self.filter(invoice__validated_at__isnull=False).exists()
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self._touches_validated():
             raise ImmutableRecordError(_("The lines of a validated invoice cannot be deleted."))
         return super().delete()
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         if self._touches_validated():
             raise ImmutableRecordError(_("The lines of a validated invoice cannot be changed."))
         return super().update(**kwargs)
@@ -232,7 +235,7 @@ class InvoiceDetail(models.Model):
         self.compute_total()
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self._check_invoice_is_draft()
         return super().delete(*args, **kwargs)
 
@@ -305,7 +308,7 @@ class CreditNote(models.Model):
                     )
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.pk is not None and CreditNote.objects.filter(pk=self.pk, validated_at__isnull=False).exists():
             raise ImmutableRecordError(_("A validated credit note cannot be deleted."))
         return super().delete(*args, **kwargs)
@@ -313,22 +316,35 @@ class CreditNote(models.Model):
     def clean(self) -> None:
         """Not dated before the last numbered credit note (numbering checks again)."""
         if not self.is_validated and self.date:
-            from coin.billing.numbering import CREDIT_NOTE_SERIES
-
-            check_not_before_last_bill(CREDIT_NOTE_SERIES, self.date)
+            check_not_before_last_bill(self.date, NumberSequence.objects.last_date(CREDIT_NOTE_SERIES))
 
     @property
     def is_validated(self) -> bool:
         return self.validated_at is not None
 
 
+class NumberSequenceQuerySet(models.QuerySet["NumberSequence"]):
+    def last_date(self, series: str) -> datetime.date | None:
+        """The date of the last numbered bill of ``series``, whatever its year."""
+        return (
+            self.filter(series=series, last_date__isnull=False)
+            .order_by("-last_date")
+            .values_list("last_date", flat=True)
+            .first()
+        )
+
+
 class NumberSequence(models.Model):
-    """Last number given in a series for a year; rows are locked while numbering."""
+    """Last number given in a series for a year; rows are locked while numbering
+    (numbering.py). One series per kind of bill: INVOICE_SERIES, CREDIT_NOTE_SERIES,
+    RECEIPT_SERIES."""
 
     series = models.CharField(max_length=20)
     year = models.PositiveSmallIntegerField()
     last_value = models.PositiveIntegerField(default=0)
     last_date = models.DateField(null=True, blank=True)
+
+    objects = NumberSequenceQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -5,6 +5,16 @@ hand: every printed line total is exact, and the invoice total is their plain su
 """
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypedDict
+
+
+class MoneyDigits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+# Every amount column: up to 9,999,999,999.99.
+MONEY: MoneyDigits = {"max_digits": 12, "decimal_places": 2}
 
 CENT = Decimal("0.01")
 QUANTITY_STEP = Decimal("0.0001")

@@ -23,12 +23,7 @@ from django.db import connection
 from django.db.models import Exists, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from coin.billing.bounds import last_numbered_date
-from coin.billing.models import NumberSequence
-
-INVOICE_SERIES = "invoice"
-CREDIT_NOTE_SERIES = "credit_note"
-RECEIPT_SERIES = "receipt"
+from coin.billing.models import CREDIT_NOTE_SERIES, INVOICE_SERIES, RECEIPT_SERIES, NumberSequence
 
 FORMATS = {
     INVOICE_SERIES: "{date:%Y-%m}-{value:06d}",
@@ -46,6 +41,8 @@ class ChronologyError(ValidationError):
     Numbers must follow the dates: a bill dated earlier than the last one numbered
     would get a higher number than a bill it precedes.
     """
+
+    field = "date"  # what the error is about (coin.validation.messages_by_field)
 
 
 def format_number(series: str, day: datetime.date, value: int) -> str:
@@ -101,7 +98,7 @@ def next_numbers(series: str, day: datetime.date, count: int) -> list[str]:
     sequence = NumberSequence.objects.filter(series=series, year=day.year)
     if not _advance(sequence, series, day, count):
         locked = _locked_sequence(series, day.year)
-        last = max(filter(None, [locked.last_date, last_numbered_date(series)]), default=None)
+        last = max(filter(None, [locked.last_date, NumberSequence.objects.last_date(series)]), default=None)
         if last is not None and day < last:
             raise ChronologyError(
                 _(

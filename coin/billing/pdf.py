@@ -13,10 +13,9 @@ into PDF/A-3b e-invoices carrying their CII XML (facturx.py).
 """
 
 import base64
-import inspect
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,14 +33,18 @@ from django.utils import translation
 from django.utils.text import get_valid_filename
 
 from coin.billing import facturx
+from coin.billing.ledger import payment_reference
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, Receipt
-from coin.billing.money import line_total, round_money
+from coin.billing.money import round_money
+from coin.isp_database.banking import format_iban
 
 logger = logging.getLogger(__name__)
 
 INVOICE_TEMPLATE = "billing/pdf/invoice.html"
 CREDIT_NOTE_TEMPLATE = "billing/pdf/credit_note.html"
 RECEIPT_TEMPLATE = "billing/pdf/receipt.html"
+
+Bill = Invoice | CreditNote | Receipt
 
 
 # --- What WeasyPrint may read -----------------------------------------------------------
@@ -190,28 +193,32 @@ def plain_number(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class LineAmounts:
-    """A line's total (the rule: amount × quantity × (1 + tax/100), rounded once), its
-    net rounded on its own, and the tax between them, so that net + tax == total."""
+    """What a bill prints of a line, or of all lines: its net, its tax and its total,
+    so that net + tax == total. The total is the stored one (an invoice line's
+    ``total``, an invoice's ``total``), fixed when the line was written and never
+    recomputed: a re-rendered PDF says what the invoice says, whatever later changes
+    to the rounding rule (money.line_total)."""
 
     net: Decimal
     tax: Decimal
     total: Decimal
 
 
-def line_amounts(detail: InvoiceDetail) -> LineAmounts:
-    total = line_total(detail.amount, detail.quantity, detail.tax)
+def printed_amounts(detail: InvoiceDetail) -> LineAmounts:
+    """A line's stored total, split into its net (unit amount × quantity, rounded on
+    its own) and the tax between them."""
     net = round_money(Decimal(detail.amount) * Decimal(detail.quantity))
-    return LineAmounts(net=net, tax=total - net, total=total)
+    return LineAmounts(net=net, tax=detail.total - net, total=detail.total)
 
 
-def sum_amounts(lines: Iterable[LineAmounts]) -> LineAmounts:
+def printed_totals(invoice: Invoice, lines: Iterable[LineAmounts]) -> LineAmounts:
+    """The invoice's totals: its stored ``total`` once validated (a draft's is the sum
+    of its lines' stored totals, what validation stores), with the lines' nets."""
     lines = list(lines)
     zero = Decimal("0.00")
-    return LineAmounts(
-        net=sum((line.net for line in lines), zero),
-        tax=sum((line.tax for line in lines), zero),
-        total=sum((line.total for line in lines), zero),
-    )
+    total = invoice.total if invoice.is_validated else sum((line.total for line in lines), zero)
+    net = sum((line.net for line in lines), zero)
+    return LineAmounts(net=net, tax=total - net, total=total)
 
 
 @dataclass(frozen=True)
@@ -227,12 +234,6 @@ class PrintedLine:
     total: Decimal
 
 
-def grouped_iban(iban: str) -> str:
-    """FR7630006000011234567890189 → FR76 3000 6000 0112 3456 7890 189 (as banks print it)."""
-    compact = "".join(iban.split()).upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
 def isp_context() -> dict[str, Any]:
     from coin.isp_database.models import ISPInfo
 
@@ -243,22 +244,17 @@ def isp_context() -> dict[str, Any]:
         "isp": isp,
         "office": office,
         "bank": bank,
-        "iban": grouped_iban(bank.iban) if bank else "",
+        "iban": format_iban(bank.iban) if bank else "",
         "logo": logo_source(isp) if isp else None,
         "vat_mention": settings.INVOICE_VAT_MENTION,
         "legal_mentions": settings.INVOICE_LEGAL_MENTIONS,
     }
 
 
-def payment_reference(invoice: Invoice) -> str:
-    """What the member writes in the transfer label: the bank import matches on it."""
-    return f"{invoice.number or ''} {invoice.member.username}".strip()
-
-
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
     lines, all_amounts = [], []
     for detail in invoice.details.all():
-        amounts = line_amounts(detail)
+        amounts = printed_amounts(detail)
         all_amounts.append(amounts)
         lines.append(
             PrintedLine(
@@ -281,7 +277,7 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "lines": lines,
         "has_periods": any(line.period_from for line in lines),
         "has_tax": any(line.tax for line in lines),
-        "totals": sum_amounts(all_amounts),
+        "totals": printed_totals(invoice, all_amounts),
         "payment_reference": payment_reference(invoice),
     }
 
@@ -303,52 +299,40 @@ def receipt_context(receipt: Receipt) -> dict[str, Any]:
 # --- Rendering --------------------------------------------------------------------------
 
 
-def _object(pdf, reference) -> Any:
-    """The object behind a pydyf reference ("N 0 R", as str or bytes)."""
-    text = reference.decode() if isinstance(reference, bytes) else str(reference)
-    return pdf.objects[int(text.split()[0])]
+def _with_facturx_descriptions(generate: Callable[..., bytes]) -> Callable[..., bytes]:
+    """WeasyPrint's RDF generator (``DocumentMetadata.generate_rdf_metadata``, the
+    documented way to extend a PDF/A's XMP) with the Factur-X descriptions added inside
+    its rdf:RDF element: one rdf:RDF per XMP packet, as XMP wants."""
+
+    def generate_rdf_metadata(*args: Any, **kwargs: Any) -> bytes:
+        return facturx.add_to_xmp(generate(*args, **kwargs))
+
+    return generate_rdf_metadata
 
 
-def _facturx_finisher(document, pdf) -> None:
-    """Finish what WeasyPrint's PDF/A-3 mode leaves to do for Factur-X:
-
-    - declare Factur-X in the XMP packet (fx extension schema and properties);
-    - name the attachment factur-x.xml with the text/xml type, whatever the WeasyPrint
-      version (before 64 it names an attachment after its URL and cannot be told);
-    - list it once in /AF (WeasyPrint adds it from the name tree and again from the
-      file specification).
-    """
-    import pydyf
-
-    metadata = _object(pdf, pdf.catalog["Metadata"])
-    packet = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in metadata.stream)
-    metadata.stream = [facturx.add_to_xmp(packet)]
-
-    for pdf_object in pdf.objects:
-        if isinstance(pdf_object, dict) and pdf_object.get("Type") == "/Filespec":
-            pdf_object["F"] = pdf_object["UF"] = pydyf.String(facturx.FILENAME)
-            _object(pdf, pdf_object["EF"]["F"]).extra["Subtype"] = "/text#2Fxml"
-    names = _object(pdf, pdf.catalog["Names"]["EmbeddedFiles"])["Names"]
-    names[0::2] = [pydyf.String(facturx.FILENAME)] * len(names[0::2])
-
-    if "AF" in pdf.catalog:
-        unique = list(dict.fromkeys(pdf.catalog["AF"]))
-        pdf.catalog["AF"].clear()
-        pdf.catalog["AF"].extend(unique)
+def _list_associated_files_once(document: Any, pdf: Any) -> None:
+    """WeasyPrint up to 70 lists each attachment twice in the catalog's /AF (from the
+    name tree and again from the file specification; WeasyPrint issue 2917): keep each
+    once. A ``finisher`` of ``write_pdf``, working on pydyf's PDF catalog."""
+    associated = pdf.catalog.get("AF")
+    if associated:
+        unique = list(dict.fromkeys(associated))
+        associated.clear()
+        associated.extend(unique)
 
 
-def _facturx_attachment(xml: bytes, fetcher) -> Any:
+def _facturx_attachment(xml: bytes, fetcher: Any) -> Any:
+    """The CII XML as ``factur-x.xml``, type text/xml (from its data: URL), related to
+    the invoice as its data (``/AFRelationship /Data``)."""
     from weasyprint import Attachment
 
-    options = {
-        "url": "data:text/xml;base64," + base64.b64encode(xml).decode(),
-        "url_fetcher": fetcher,
-        "description": "Factur-X invoice",
-        "relationship": facturx.RELATIONSHIP,
-    }
-    if "name" in inspect.signature(Attachment).parameters:  # WeasyPrint >= 64
-        options["name"] = facturx.FILENAME
-    return Attachment(**options)
+    return Attachment(
+        url="data:text/xml;base64," + base64.b64encode(xml).decode(),
+        url_fetcher=fetcher,
+        name=facturx.FILENAME,
+        description="Factur-X invoice",
+        relationship=facturx.RELATIONSHIP,
+    )
 
 
 def render_pdf(template_name: str, context: dict[str, Any], *, facturx_xml: bytes | None = None) -> bytes:
@@ -361,16 +345,21 @@ def render_pdf(template_name: str, context: dict[str, Any], *, facturx_xml: byte
     origin = getattr(template, "origin", None)
     base = Path(origin.name).parent if origin and origin.name else Path(settings.BASE_DIR)
     fetcher = LocalOnlyFetcher()
-    document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
+    source = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
     if facturx_xml is None:
-        return document.write_pdf()
+        return bytes(source.write_pdf())
     with warnings.catch_warnings():
         # PDF/A mode leaves its ICC profile file open (a WeasyPrint quirk, harmless).
         warnings.simplefilter("ignore", ResourceWarning)
-        return document.write_pdf(
-            pdf_variant="pdf/a-3b",
-            attachments=[_facturx_attachment(facturx_xml, fetcher)],
-            finisher=_facturx_finisher,
+        document = source.render()
+        metadata = document.metadata
+        metadata.generate_rdf_metadata = _with_facturx_descriptions(metadata.generate_rdf_metadata)
+        return bytes(
+            document.write_pdf(
+                pdf_variant="pdf/a-3b",
+                attachments=[_facturx_attachment(facturx_xml, fetcher)],
+                finisher=_list_associated_files_once,
+            )
         )
 
 
@@ -379,8 +368,8 @@ def facturx_data(invoice: Invoice) -> facturx.FacturXInvoice:
     isp, office, bank = context["isp"], context["office"], context["bank"]
     member = invoice.member
     details = list(invoice.details.all())
-    amounts = [line_amounts(detail) for detail in details]
-    totals = sum_amounts(amounts)
+    amounts = [printed_amounts(detail) for detail in details]
+    totals = printed_totals(invoice, amounts)
     seller = facturx.Party(
         name=isp.name if isp else "",
         siret=getattr(office, "siret", "") or "",
@@ -436,7 +425,13 @@ def render_receipt_pdf(receipt: Receipt) -> bytes:
 # --- Storing ----------------------------------------------------------------------------
 
 
-def render_bill_pdf(bill: Invoice | CreditNote | Receipt) -> bytes:
+def pdf_filename(bill: Bill) -> str:
+    """The name a bill's PDF is downloaded or attached under."""
+    prefix = {Invoice: "facture", CreditNote: "avoir", Receipt: "recu"}[type(bill)]
+    return f"{prefix}-{bill.number}.pdf"
+
+
+def render_bill_pdf(bill: Bill) -> bytes:
     if isinstance(bill, Invoice):
         return render_invoice_pdf(bill)
     if isinstance(bill, CreditNote):
@@ -451,7 +446,7 @@ def is_final(bill: models.Model) -> bool:
     return bool(bill.number) and bill.validated_at is not None
 
 
-def store_pdf(bill: Invoice | CreditNote | Receipt) -> FieldFile:
+def store_pdf(bill: Bill) -> FieldFile:
     """Render a validated bill and store its PDF privately; record the file's name.
 
     The name is written with an UPDATE of that column alone: a validated bill is
@@ -466,11 +461,11 @@ def store_pdf(bill: Invoice | CreditNote | Receipt) -> FieldFile:
     return bill.pdf
 
 
-def pdf_is_stored(bill: Invoice | CreditNote | Receipt) -> bool:
+def pdf_is_stored(bill: Bill) -> bool:
     return bool(bill.pdf) and bill.pdf.storage.exists(bill.pdf.name)
 
 
-def ensure_pdf(bill: Invoice | CreditNote | Receipt) -> FieldFile:
+def ensure_pdf(bill: Bill) -> FieldFile:
     """The stored PDF, rendered now if the worker has not done it yet (or if the file
     went missing, e.g. a restored database without its private folder)."""
     if pdf_is_stored(bill):

@@ -7,7 +7,7 @@ when two runs overlap.
 
 On a given day the one reminder due for an invoice is the latest step whose day has
 come: a run missed for a few days catches up with that one and skips the older ones
-(one reminder is enough). The last step stays due for CATCH_UP_DAYS after its day;
+(one reminder is enough). The last step stays due for CATCH_UP_DAYS (``coin.dates``) after its day;
 after that an invoice gets no more automatic reminders (a human takes over), so that
 installing Coin, or adding a step, does not remind members of long-forgotten bills.
 
@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 
+from coin.billing.emails import invoice_reminder_email
+from coin.billing.ledger import unpaid_invoices
 from coin.billing.models import Invoice, InvoiceReminder
-from coin.billing.payments import with_amounts
-from coin.emails import build_email
-
-CATCH_UP_DAYS = 31
+from coin.dates import CATCH_UP_DAYS, catch_up_step
 
 
 def step_date(date_due: datetime.date, days_after_due: int) -> datetime.date:
@@ -36,26 +35,9 @@ def step_date(date_due: datetime.date, days_after_due: int) -> datetime.date:
 
 
 def due_step(date_due: datetime.date, today: datetime.date, steps: Sequence[int]) -> int | None:
-    """The step (days after the due date) whose reminder is due today, or None."""
-    ordered = sorted(set(steps))
-    past = [step for step in ordered if step_date(date_due, step) <= today]
-    if not past:
-        return None
-    latest = past[-1]
-    if latest == ordered[-1] and today > step_date(date_due, latest) + datetime.timedelta(days=CATCH_UP_DAYS):
-        return None
-    return latest
-
-
-def unpaid_invoices(today: datetime.date, min_days_overdue: int = 0) -> QuerySet:
-    """Validated, open invoices with something left to pay, due at least
-    ``min_days_overdue`` days before ``today``; annotated with ``remaining``."""
-    limit = today - datetime.timedelta(days=min_days_overdue)
-    return with_amounts(
-        Invoice.objects.validated().filter(
-            status=Invoice.Status.OPEN, date_due__isnull=False, date_due__lte=limit
-        )
-    ).filter(remaining__gt=0)
+    """The step (days after the due date) whose reminder is due today, or None
+    (``coin.dates.catch_up_step``)."""
+    return catch_up_step(date_due, today, steps, step_date)
 
 
 @dataclass(frozen=True)
@@ -65,7 +47,9 @@ class DueInvoiceReminder:
 
     @property
     def remaining(self) -> Decimal:
-        return self.invoice.remaining
+        """What is left to pay (the invoice comes annotated by ``ledger.unpaid_invoices``)."""
+        remaining: Decimal = getattr(self.invoice, "remaining")  # noqa: B009 (an annotation)
+        return remaining
 
 
 def due_invoice_reminders(
@@ -95,28 +79,8 @@ def due_invoice_reminders(
             yield DueInvoiceReminder(invoice, step)
 
 
-def build_invoice_reminder(due: DueInvoiceReminder):
-    from coin.billing.documents import billing_page_url
-    from coin.billing.pdf import payment_reference
-
-    invoice = due.invoice
-    suspension_days = settings.SUSPEND_SERVICE_AFTER_DAYS
-    return build_email(
-        "billing/invoice_reminder",
-        {
-            "member": invoice.member,
-            "invoice": invoice,
-            "remaining": due.remaining,
-            "days_after_due": due.days_after_due,
-            "payment_reference": payment_reference(invoice),
-            "billing_url": billing_page_url(),
-            # Warn of a suspension only while it is still ahead.
-            "suspension_after_days": suspension_days
-            if suspension_days is not None and suspension_days > due.days_after_due
-            else None,
-        },
-        [invoice.member.email],
-    )
+def build_invoice_reminder(due: DueInvoiceReminder) -> EmailMultiAlternatives:
+    return invoice_reminder_email(due.invoice, due.remaining, due.days_after_due)
 
 
 def send_invoice_reminder(due: DueInvoiceReminder, today: datetime.date) -> bool:

@@ -13,7 +13,8 @@ RADIUS group, CoA…) is recorded with the suspension or not at all, and the wor
 pushes it. A configuration type without provisioners still gets the suspension
 recorded. Resuming is the mirror ("resume"), once no invoice is that overdue.
 
-This module is imported by payments.py at load time: it imports the ledger lazily.
+It reads the ledger (what is unpaid); ``payments.settle()`` calls ``resume_if_paid``
+after allocating a member's money.
 """
 
 import datetime
@@ -23,11 +24,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from coin.billing.emails import send_service_resumed_on_commit, send_service_suspended_on_commit
+from coin.billing.ledger import unpaid_invoices
 from coin.billing.models import Invoice, ServiceSuspension
-from coin.emails import send_email_on_commit
 
 if TYPE_CHECKING:
     from coin.members.models import Member
@@ -41,9 +43,8 @@ def grace_days() -> int:
     return 0 if days is None else int(days)
 
 
-def overdue_invoices(member: "Member", today: datetime.date, days: int):
-    from coin.billing.reminders import unpaid_invoices
-
+def overdue_invoices(member: "Member", today: datetime.date, days: int) -> QuerySet[Invoice]:
+    """The member's invoices unpaid ``days`` or more after their due date, oldest first."""
     return unpaid_invoices(today, days).filter(member=member).order_by("date_due", "number")
 
 
@@ -83,8 +84,6 @@ class DueSuspension:
 def due_suspensions(today: datetime.date, days: int) -> list[DueSuspension]:
     """Members to suspend today: their invoices overdue by ``days`` or more, and their
     subscriptions still running and not suspended."""
-    from coin.billing.reminders import unpaid_invoices
-
     by_member: dict[int, DueSuspension] = {}
     for invoice in (
         unpaid_invoices(today, days).select_related("member").order_by("member_id", "date_due", "number")
@@ -116,9 +115,6 @@ def suspend(due: DueSuspension) -> list[ServiceSuspension]:
     another run (the unique open suspension refuses a second one) is skipped, the
     others go on.
     """
-    from coin.billing.documents import billing_page_url
-    from coin.billing.pdf import payment_reference
-
     created = []
     with transaction.atomic():
         for subscription in due.subscriptions:
@@ -131,17 +127,9 @@ def suspend(due: DueSuspension) -> list[ServiceSuspension]:
             except IntegrityError:
                 continue
             created.append(suspension)
-        if created and due.member.email:
-            send_email_on_commit(
-                "billing/service_suspended",
-                {
-                    "member": due.member,
-                    "invoices": due.invoices,
-                    "subscriptions": [suspension.offersubscription for suspension in created],
-                    "payment_reference": payment_reference(due.invoices[0]),
-                    "billing_url": billing_page_url(),
-                },
-                [due.member.email],
+        if created:
+            send_service_suspended_on_commit(
+                due.member, due.invoices, [suspension.offersubscription for suspension in created]
             )
     return created
 
@@ -180,15 +168,7 @@ def resume_if_paid(member: "Member | None", today: datetime.date | None = None) 
             # A subscription that ended meanwhile has no service to bring back.
             if subscription.is_running(today):
                 _provision(subscription, "resume")
-        if member.email:
-            send_email_on_commit(
-                "billing/service_resumed",
-                {
-                    "member": member,
-                    "subscriptions": [suspension.offersubscription for suspension in suspensions],
-                },
-                [member.email],
-            )
+        send_service_resumed_on_commit(member, [suspension.offersubscription for suspension in suspensions])
     return suspensions
 
 

@@ -8,25 +8,23 @@ the same content), so a task retried after a crash does no damage.
 
 from django_tasks import task
 
+from coin.billing.emails import send_new_invoice_email
 from coin.billing.models import CreditNote, Invoice, Receipt
+from coin.billing.pdf import ensure_pdf
 
 
 @task()
 def render_invoice_pdf_task(invoice_id: int) -> str:
     """Render and store a validated invoice's PDF; returns the stored file's name."""
-    from coin.billing.pdf import ensure_pdf
-
     invoice = Invoice.objects.validated().select_related("member").filter(pk=invoice_id).first()
     if invoice is None:
         return ""
-    return ensure_pdf(invoice).name
+    return ensure_pdf(invoice).name or ""
 
 
 @task()
 def send_new_invoice_email_task(invoice_id: int) -> bool:
     """Email the member that a new invoice is available (with its PDF if configured)."""
-    from coin.billing.documents import send_new_invoice_email
-
     invoice = Invoice.objects.validated().select_related("member").filter(pk=invoice_id).first()
     if invoice is None:
         return False
@@ -35,8 +33,6 @@ def send_new_invoice_email_task(invoice_id: int) -> bool:
 
 @task()
 def render_credit_note_pdf_task(credit_note_id: int) -> str:
-    from coin.billing.pdf import ensure_pdf
-
     note = (
         CreditNote.objects.filter(pk=credit_note_id, validated_at__isnull=False)
         .select_related("member", "invoice")
@@ -44,14 +40,12 @@ def render_credit_note_pdf_task(credit_note_id: int) -> str:
     )
     if note is None:
         return ""
-    return ensure_pdf(note).name
+    return ensure_pdf(note).name or ""
 
 
 @task()
 def render_receipt_pdf_task(receipt_id: int) -> str:
-    from coin.billing.pdf import ensure_pdf
-
     receipt = Receipt.objects.select_related("member", "membership_fee").filter(pk=receipt_id).first()
     if receipt is None:
         return ""
-    return ensure_pdf(receipt).name
+    return ensure_pdf(receipt).name or ""

@@ -7,8 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from coin.billing import documents
+from coin.billing.ledger import balance_details, with_amounts, with_unallocated
 from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation, Receipt
-from coin.billing.payments import balance_details, with_amounts, with_unallocated
 
 
 @login_required

@@ -1,6 +1,7 @@
 """The base model of every configuration app (see EXTENDING.md for the contract)."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import models, transaction
@@ -11,6 +12,9 @@ from polymorphic.models import PolymorphicModel
 
 from coin.offers.models import OfferSubscription
 from coin.provisioning.jobs import schedule
+
+if TYPE_CHECKING:
+    from coin.members.models import Member
 
 
 class Configuration(PolymorphicModel):
@@ -42,10 +46,10 @@ class Configuration(PolymorphicModel):
         return f"{self._meta.verbose_name} — {self.offersubscription}"
 
     @classproperty
-    def url_namespace(cls) -> str:  # noqa: N805 (a class property)
+    def url_namespace(cls: type["Configuration"]) -> str:  # noqa: N805 (a class property)
         return cls.__name__.lower()
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         with transaction.atomic():
             super().save(*args, **kwargs)
             self.provision()
@@ -89,7 +93,7 @@ class Configuration(PolymorphicModel):
         """Record, in the current transaction, that the network must be told."""
         schedule(self, action=action)
 
-    def member(self):
+    def member(self) -> "Member":
         return self.offersubscription.member
 
 
@@ -103,7 +107,7 @@ def configuration_models() -> list[type[Configuration]]:
 
 
 def configuration_type_choices() -> list[tuple[str, str]]:
-    return [(model._meta.label, model._meta.verbose_name) for model in configuration_models()]
+    return [(model._meta.label, str(model._meta.verbose_name)) for model in configuration_models()]
 
 
 def configuration_model(label: str) -> type[Configuration] | None:

@@ -1,18 +1,62 @@
-"""IBAN check (ISO 13616: mod-97 of the rearranged number equals 1)."""
+"""Bank details: IBAN and BIC checks (python-stdnum: ISO 13616 with each country's
+length and format, ISO 9362), and the one way Coin prints an IBAN."""
 
-import re
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+
+
+def compact_iban(iban: str) -> str:
+    """Without spaces, upper case: how an IBAN is stored."""
+    return "".join(iban.split()).upper()
+
+
+def _iban_reason(error: StdnumError) -> str:
+    if isinstance(error, InvalidChecksum):
+        return _("This IBAN is not valid (check its digits).")
+    if isinstance(error, InvalidComponent):
+        return _("This IBAN has an unknown country code.")
+    return _("This IBAN does not have the length and format of its country's IBANs.")
+
+
+def _bic_reason(error: StdnumError) -> str:
+    if isinstance(error, InvalidLength):
+        return _("A BIC has 8 or 11 characters.")
+    if isinstance(error, InvalidComponent):
+        return _("This BIC has an unknown country code.")
+    return _("A BIC is 4 letters (bank), 2 letters (country), then letters or digits.")
+
+
+def check_iban(iban: str) -> str:
+    """The IBAN compacted, or a ValidationError saying why it is refused: the wrong
+    length or format for its country, or wrong check digits."""
+    try:
+        return str(stdnum_iban.validate(compact_iban(iban)))
+    except StdnumError as error:
+        raise ValidationError(_iban_reason(error)) from None
+
+
+def check_bic(bic: str) -> str:
+    """The BIC compacted (8 or 11 characters), or a ValidationError saying why not."""
+    try:
+        return str(stdnum_bic.validate(bic))
+    except StdnumError as error:
+        raise ValidationError(_bic_reason(error)) from None
 
 
 def iban_is_valid(iban: str) -> bool:
-    iban = "".join(iban.split()).upper()
-    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
+    try:
+        check_iban(iban)
+    except ValidationError:
         return False
-    rearranged = iban[4:] + iban[:4]
-    digits = "".join(str(int(char, 36)) for char in rearranged)
-    return int(digits) % 97 == 1
+    return True
 
 
 def format_iban(iban: str) -> str:
-    """Groups of four for humans: FR76 3000 6000 …"""
-    compact = "".join(iban.split()).upper()
+    """Groups of four, as banks print it: FR7630006000011234567890189 → FR76 3000 6000
+    0112 3456 7890 189 (invoices, emails, the admin)."""
+    compact = compact_iban(iban)
     return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

@@ -236,8 +236,20 @@ class BankInfo(models.Model):
         return self.iban
 
     def clean(self) -> None:
-        from coin.isp_database.banking import iban_is_valid
+        """IBAN and BIC stored compact, and refused with the reason when invalid
+        (``banking.check_iban`` / ``check_bic``)."""
+        from coin.isp_database.banking import check_bic, check_iban, compact_iban
 
-        self.iban = "".join(self.iban.split()).upper()
-        if not iban_is_valid(self.iban):
-            raise ValidationError({"iban": _("This IBAN is not valid (check its digits).")})
+        errors = {}
+        self.iban = compact_iban(self.iban)
+        try:
+            self.iban = check_iban(self.iban)
+        except ValidationError as error:
+            errors["iban"] = error.messages
+        if self.bic:
+            try:
+                self.bic = check_bic(self.bic)
+            except ValidationError as error:
+                errors["bic"] = error.messages
+        if errors:
+            raise ValidationError(errors)

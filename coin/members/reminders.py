@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from coin.dates import add_months
+from coin.dates import CATCH_UP_DAYS, add_months, catch_up_step
 from coin.members.models import Member, MembershipFeeReminder
-
-CATCH_UP_DAYS = 31
 
 
 def reminder_date(membership_end: datetime.date, offset_months: int) -> datetime.date:
@@ -26,17 +24,8 @@ def reminder_date(membership_end: datetime.date, offset_months: int) -> datetime
 
 
 def due_offset(membership_end: datetime.date, today: datetime.date, offsets: Sequence[int]) -> int | None:
-    """The offset whose reminder is due today, or None."""
-    ordered = sorted(offsets)
-    past = [o for o in ordered if reminder_date(membership_end, o) <= today]
-    if not past:
-        return None
-    latest = past[-1]
-    if latest == ordered[-1]:
-        last_day = reminder_date(membership_end, latest) + datetime.timedelta(days=CATCH_UP_DAYS)
-        if today > last_day:
-            return None
-    return latest
+    """The offset whose reminder is due today, or None (``coin.dates.catch_up_step``)."""
+    return catch_up_step(membership_end, today, offsets, reminder_date)
 
 
 @dataclass(frozen=True)

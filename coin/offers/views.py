@@ -18,6 +18,7 @@ from coin.offers.subscriptions import (
     resign,
 )
 from coin.ratelimit import by_member, ratelimit
+from coin.validation import add_to_form
 
 
 def _configurations():
@@ -75,11 +76,7 @@ def resign_subscription(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             resign(subscription, form.cleaned_data["resign_date"], by_member=True)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_to_form(form, error)
         else:
             messages.success(request, _("Your termination is recorded. A confirmation was emailed to you."))
             return redirect("offers:subscriptions")

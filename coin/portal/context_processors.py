@@ -3,14 +3,15 @@ from urllib.parse import urlsplit
 from django.apps import apps
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 
 from coin.apps import PortalMenu
 from coin.isp_database.models import ISPInfo
 
 
-def menu_entries() -> list[tuple[str, str]]:
+def menu_entries() -> list[tuple[str | Promise, str]]:
     """(label, url) of every installed app's portal menu entries."""
-    entries = []
+    entries: list[tuple[str | Promise, str]] = []
     for config in apps.get_app_configs():
         if isinstance(config, PortalMenu):
             for label, url_name in config.portal_menu:

@@ -18,7 +18,7 @@ class Provisioner(ABC):
     name: str = ""
 
     @abstractmethod
-    def snapshot(self, configuration, action: str) -> dict[str, Any]:
+    def snapshot(self, configuration: Any, action: str) -> dict[str, Any]:
         """JSON-serialisable description of what the far end must hold after
         ``action`` ("update", "delete", "suspend", "resume"). Called in the saving
         transaction: read the database here, not in apply()."""

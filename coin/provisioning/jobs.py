@@ -10,8 +10,10 @@ Rules:
 """
 
 import datetime
+import functools
 import logging
 import traceback
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
@@ -19,13 +21,19 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import default_task_backend
 
+from coin.provisioning.base import Provisioner
 from coin.provisioning.models import ProvisioningJob
+
+if TYPE_CHECKING:  # a type only: configuration sits above provisioning
+    from django.db.models import QuerySet
+
+    from coin.configuration.models import Configuration
 
 logger = logging.getLogger(__name__)
 State = ProvisioningJob.State
 
 
-def subject_of(configuration) -> str:
+def subject_of(configuration: "Configuration") -> str:
     return f"configuration:{configuration.pk}"
 
 
@@ -33,15 +41,15 @@ def backoff_delay(attempts: int) -> datetime.timedelta:
     """10 s, 20 s, 40 s… doubling after each failed attempt, capped (one hour by default)."""
     base = settings.PROVISIONING_RETRY_BASE_SECONDS
     cap = settings.PROVISIONING_RETRY_MAX_SECONDS
-    return datetime.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+    return datetime.timedelta(seconds=min(int(cap), int(base) * 2 ** max(0, attempts - 1)))
 
 
-def schedule(configuration, action: str = "update") -> list[ProvisioningJob]:
+def schedule(configuration: "Configuration", action: str = "update") -> list[ProvisioningJob]:
     """Record one job per provisioner of the configuration's type (none if it has no
     backend) and have the worker run them once the transaction commits."""
     jobs = []
     for path in type(configuration).provisioners:
-        payload = import_string(path)().snapshot(configuration, action)
+        payload = load_provisioner(path).snapshot(configuration, action)
         if _same_as_last_unstarted(configuration, path, action, payload):
             continue
         jobs.append(
@@ -55,11 +63,19 @@ def schedule(configuration, action: str = "update") -> list[ProvisioningJob]:
         )
     if jobs:
         subject = jobs[0].subject
-        transaction.on_commit(lambda: enqueue(subject))
+        _enqueue_on_commit(subject)
     return jobs
 
 
-def _same_as_last_unstarted(configuration, provisioner: str, action: str, payload: dict) -> bool:
+def load_provisioner(path: str) -> Provisioner:
+    """The provisioner named by its dotted path (a configuration's ``provisioners``)."""
+    found: Provisioner = import_string(path)()
+    return found
+
+
+def _same_as_last_unstarted(
+    configuration: "Configuration", provisioner: str, action: str, payload: dict[str, Any]
+) -> bool:
     """A job identical to the subject's last one that has not been tried yet adds
     nothing (e.g. several subnets of one configuration changed in one transaction)."""
     last = (
@@ -117,7 +133,7 @@ def run_job(job: ProvisioningJob, now: datetime.datetime) -> bool:
     job.attempts += 1
     try:
         with transaction.atomic():
-            import_string(job.provisioner)().apply(job.action, job.payload)
+            load_provisioner(job.provisioner).apply(job.action, job.payload)
     except Exception as error:
         job.state = State.FAILED
         job.last_error = "".join(traceback.format_exception_only(error)).strip()
@@ -131,6 +147,11 @@ def run_job(job: ProvisioningJob, now: datetime.datetime) -> bool:
     return True
 
 
+def _enqueue_on_commit(subject: str, run_after: datetime.datetime | None = None) -> None:
+    """``enqueue`` once the current transaction commits."""
+    transaction.on_commit(functools.partial(enqueue, subject, run_after))
+
+
 def run_subject(subject: str, now: datetime.datetime | None = None) -> int:
     """Run the due jobs of one subject in order; return how many succeeded."""
     succeeded = 0
@@ -141,12 +162,10 @@ def run_subject(subject: str, now: datetime.datetime | None = None) -> int:
             if job is None:
                 return succeeded
             if job.next_attempt_at > current:
-                retry_at = job.next_attempt_at
-                transaction.on_commit(lambda at=retry_at: enqueue(subject, run_after=at))
+                _enqueue_on_commit(subject, job.next_attempt_at)
                 return succeeded
             if not run_job(job, current):
-                retry_at = job.next_attempt_at
-                transaction.on_commit(lambda at=retry_at: enqueue(subject, run_after=at))
+                _enqueue_on_commit(subject, job.next_attempt_at)
                 return succeeded
             succeeded += 1
 
@@ -170,17 +189,17 @@ def run_due_jobs(now: datetime.datetime | None = None) -> tuple[int, int]:
     return succeeded, remaining
 
 
-def retry_now(jobs) -> int:
+def retry_now(jobs: "QuerySet[ProvisioningJob]") -> int:
     """Make unfinished jobs due at once (admin action) and wake the worker."""
     unfinished = jobs.exclude(state=State.DONE)
     subjects = set(unfinished.values_list("subject", flat=True))
     count = unfinished.update(next_attempt_at=timezone.now())
     for subject in subjects:
-        transaction.on_commit(lambda subject=subject: enqueue(subject))
+        _enqueue_on_commit(subject)
     return count
 
 
-def replay(jobs) -> int:
+def replay(jobs: "QuerySet[ProvisioningJob]") -> int:
     """Push finished jobs again, as new jobs with the same payload (admin action)."""
     copies = [
         ProvisioningJob.objects.create(
@@ -193,5 +212,5 @@ def replay(jobs) -> int:
         for job in jobs.filter(state=State.DONE).order_by("id")
     ]
     for subject in {job.subject for job in copies}:
-        transaction.on_commit(lambda subject=subject: enqueue(subject))
+        _enqueue_on_commit(subject)
     return len(copies)

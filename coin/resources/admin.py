@@ -5,7 +5,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from coin.admin_filters import IsSetFilter
+from coin.admin_filters import list_filter
 from coin.offers.admin import add_offer_inline
 from coin.resources.allocation import (
     check_allocatable,
@@ -24,7 +23,8 @@ from coin.resources.allocation import (
     pool_usages,
     save_subnet,
 )
-from coin.resources.ip import address_key, end_key, max_prefixlen, parse_address, parse_network, start_key
+from coin.resources.filtersets import IPSubnetAssignmentFilterSet, IPSubnetFilterSet, address_search
+from coin.resources.ip import max_prefixlen
 from coin.resources.models import (
     IPPool,
     IPSubnet,
@@ -34,24 +34,6 @@ from coin.resources.models import (
     ReverseDNSEntry,
     name_server_problems,
 )
-
-
-def address_search(queryset, term: str, containing_only: bool = False):
-    """Rows of ``queryset`` (with key columns) matching an address or network typed
-    in the search box: those containing the address, or overlapping the network
-    (inside it or containing it). None when the term is not an address."""
-    term = term.strip()
-    try:
-        network = parse_network(term) if "/" in term else None
-        address = None if network else parse_address(term)
-    except ValidationError:
-        return None
-    if address is not None:
-        key = address_key(address)
-        return queryset.filter(range_start__lte=key, range_end__gte=key)
-    inside = Q(range_start__gte=start_key(network), range_start__lte=end_key(network))
-    containing = Q(range_start__lte=start_key(network), range_end__gte=end_key(network))
-    return queryset.filter(containing if containing_only else inside | containing)
 
 
 class AddressSearchMixin:
@@ -234,25 +216,10 @@ class ReverseDNSEntryInline(admin.TabularInline):
     extra = 0
 
 
-class AssignedFilter(IsSetFilter):
-    title = _("assigned")
-    parameter_name = "assigned"
-    field = "configuration"
-    yes_label = _("assigned to a subscription")
-    no_label = _("unassigned")
-
-
-class VersionFilter(admin.SimpleListFilter):
-    title = _("IP version")
-    parameter_name = "version"
-
-    def lookups(self, request, model_admin):
-        return [("4", "IPv4"), ("6", "IPv6")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("4", "6"):
-            return queryset.filter(range_start__startswith=self.value())
-        return queryset
+AssignedFilter = list_filter(
+    IPSubnetFilterSet, "assigned", _("assigned"), yes=_("assigned to a subscription"), no=_("unassigned")
+)
+VersionFilter = list_filter(IPSubnetFilterSet, "version", _("IP version"))
 
 
 @admin.register(IPSubnet)
@@ -318,13 +285,9 @@ class ReverseDNSEntryAdmin(admin.ModelAdmin):
 # --- History ----------------------------------------------------------------------------------
 
 
-class OngoingFilter(IsSetFilter):
-    title = _("state")
-    parameter_name = "ongoing"
-    field = "end"
-    yes_means_null = True
-    yes_label = _("ongoing")
-    no_label = _("ended")
+OngoingFilter = list_filter(
+    IPSubnetAssignmentFilterSet, "ongoing", _("state"), yes=_("ongoing"), no=_("ended")
+)
 
 
 @admin.register(IPSubnetAssignment)

@@ -21,6 +21,7 @@ constraint on PostgreSQL, a unique start address on both.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
@@ -47,7 +48,7 @@ MAX_BATCH = 4096
 class PoolExhausted(ValidationError):
     """No free block of the requested size is left in the pool."""
 
-    def __init__(self, pool, prefixlen: int):
+    def __init__(self, pool: IPPool, prefixlen: int) -> None:
         self.pool = pool
         self.prefixlen = prefixlen
         super().__init__(
@@ -133,7 +134,7 @@ def iter_free_blocks(first: int, last: int, size: int, used: Iterable[tuple[int,
 # --- Reading the pool ---------------------------------------------------------------
 
 
-def check_prefixlen(pool, prefixlen: int | None) -> int:
+def check_prefixlen(pool: IPPool, prefixlen: int | None) -> int:
     """The prefix length to allocate: the requested one, or the pool's default;
     it must lie between the pool's own prefix length and /32 or /128."""
     network = pool.inet
@@ -174,7 +175,7 @@ def used_ranges(network: IPNetwork, start: int) -> Iterator[tuple[int, int]]:
         batch = min(batch * 4, MAX_BATCH)
 
 
-def _hint_address(pool) -> int | None:
+def _hint_address(pool: IPPool) -> int | None:
     if not pool.allocation_hint:
         return None
     version, address = key_value(pool.allocation_hint)
@@ -183,7 +184,7 @@ def _hint_address(pool) -> int | None:
     return address
 
 
-def search_pool(pool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
+def search_pool(pool: IPPool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
     network = pool.inet
     first, last = int(network.network_address), int(network.broadcast_address)
     start = _hint_address(pool) if use_hint else None
@@ -194,7 +195,7 @@ def search_pool(pool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
     return find_free_block(first, last, size, used_ranges(network, start), start)
 
 
-def first_free_block(pool, prefixlen: int | None = None) -> IPNetwork | None:
+def first_free_block(pool: IPPool, prefixlen: int | None = None) -> IPNetwork | None:
     """The block that the next allocation would take (without locking anything)."""
     size = check_prefixlen(pool, prefixlen)
     search = search_pool(pool, size)
@@ -205,7 +206,7 @@ def first_free_block(pool, prefixlen: int | None = None) -> IPNetwork | None:
     return network_from_range(pool.inet.version, search.block, size)
 
 
-def free_blocks(pool, prefixlen: int | None = None, limit: int = 50) -> list[IPNetwork]:
+def free_blocks(pool: IPPool, prefixlen: int | None = None, limit: int = 50) -> list[IPNetwork]:
     """The first ``limit`` free aligned blocks of the pool, lowest first."""
     size = check_prefixlen(pool, prefixlen)
     network = pool.inet
@@ -220,7 +221,7 @@ def free_blocks(pool, prefixlen: int | None = None, limit: int = 50) -> list[IPN
     return blocks
 
 
-def check_allocatable(pool, prefixlen: int | None = None) -> None:
+def check_allocatable(pool: IPPool, prefixlen: int | None = None) -> None:
     """Raise the error that allocating now would raise (for forms)."""
     size = check_prefixlen(pool, prefixlen)
     if first_free_block(pool, size) is None:
@@ -250,7 +251,7 @@ class PoolUsage:
         return self.free_addresses // self.block_addresses
 
 
-def pool_usages(pools) -> dict[int, PoolUsage]:
+def pool_usages(pools: Iterable[IPPool]) -> dict[int, PoolUsage]:
     """Allocated and free space of several pools, from one grouped query."""
     pools = list(pools)
     counts: dict[int, dict[int, int]] = {pool.pk: {} for pool in pools}
@@ -276,7 +277,7 @@ def pool_usages(pools) -> dict[int, PoolUsage]:
     return usages
 
 
-def pool_usage(pool) -> PoolUsage:
+def pool_usage(pool: IPPool) -> PoolUsage:
     return pool_usages([pool])[pool.pk]
 
 
@@ -333,7 +334,7 @@ def _allocate_locked(subnet: IPSubnet, prefixlen: int | None) -> ValidationError
 
 
 def allocate_subnet(
-    pool: IPPool, configuration: Configuration | None = None, prefixlen: int | None = None, **fields
+    pool: IPPool, configuration: Configuration | None = None, prefixlen: int | None = None, **fields: Any
 ) -> IPSubnet:
     """Create a subnet in ``pool`` on the lowest free aligned block."""
     subnet = IPSubnet(ip_pool=pool, configuration=configuration, **fields)
@@ -357,10 +358,14 @@ def allocate_offer_subnets(subscription: OfferSubscription) -> list[IPSubnet]:
     links = list(OfferIPPool.objects.filter(offer_id=subscription.offer_id).select_related("pool", "offer"))
     if not links:
         return []
+    configuration: Configuration | None
     try:
         configuration = subscription.configuration
     except ObjectDoesNotExist:
-        configuration = Configuration.objects.non_polymorphic().filter(offersubscription=subscription).first()
+        configuration = cast(
+            Configuration | None,
+            Configuration.objects.non_polymorphic().filter(offersubscription=subscription).first(),
+        )
     if configuration is None:
         check_offer_allocatable(links[0].offer)
     with transaction.atomic():

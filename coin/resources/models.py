@@ -11,6 +11,8 @@ On PostgreSQL, GiST exclusion constraints (migration 0002) make overlaps impossi
 even for writers that race past these checks.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -44,7 +46,7 @@ class NetworkQuerySet(models.QuerySet):
 
     guarded_fields: frozenset[str] = frozenset(NETWORK_FIELDS)
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         refused = sorted(self.guarded_fields & kwargs.keys())
         if refused:
             raise TypeError(

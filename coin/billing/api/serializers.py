@@ -1,6 +1,6 @@
 """What the billing API shows, and what it accepts before handing it to the ledger.
 
-The read serializers show amounts that the ledger computed (``payments.with_amounts``,
+The read serializers show amounts that the ledger computed (``ledger.with_amounts``,
 ``with_unallocated``, ``with_balances``). The input serializers only check the shape
 of a request: issuing, numbering, crediting and allocating is done by the ledger
 functions, and their refusals come back as 400s that name the field.
@@ -9,34 +9,18 @@ functions, and their refusals come back as 400s that name the field.
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
 from coin.billing.invoices import Line, issue_credit_note, issue_invoice
+from coin.billing.ledger import annotated_balance
 from coin.billing.models import MONEY, CreditNote, Invoice, InvoiceDetail, Payment, PaymentAllocation
-from coin.billing.numbering import ChronologyError
-from coin.billing.payments import annotated_balance, record_payment
+from coin.billing.payments import record_payment
 from coin.members.models import Member
-
-
-def ledger_error(error: DjangoValidationError) -> serializers.ValidationError:
-    """A ledger function's refusal as a 400 naming the field: the error's own fields when
-    it has some, ``date`` for a bill dated before the last numbered one, else
-    ``non_field_errors``."""
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(
-            {
-                api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-                for field, messages in error.message_dict.items()
-            }
-        )
-    field = "date" if isinstance(error, ChronologyError) else api_settings.NON_FIELD_ERRORS_KEY
-    return serializers.ValidationError({field: error.messages})
+from coin.validation import api_error
 
 
 class ComputedMoneyField(serializers.DecimalField):
@@ -78,7 +62,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
-    """An invoice from a queryset annotated by ``payments.with_amounts``, lines prefetched."""
+    """An invoice from a queryset annotated by ``ledger.with_amounts``, lines prefetched."""
 
     status = InvoiceStatusField()
     validated = serializers.BooleanField(source="is_validated", read_only=True)
@@ -152,7 +136,7 @@ class InvoiceCreateSerializer(serializers.Serializer):
                 validated_data["member"], validated_data["lines"], validated_data.get("date")
             )
         except DjangoValidationError as error:
-            raise ledger_error(error) from error
+            raise api_error(error) from error
         except IntegrityError as error:  # the same period billed twice in this request, or meanwhile
             raise serializers.ValidationError(
                 {"lines": [_("A period of one of these subscriptions is already billed.")]}
@@ -192,7 +176,7 @@ class CreditNoteCreateSerializer(serializers.ModelSerializer):
                 validated_data.get("date"),
             )
         except DjangoValidationError as error:
-            raise ledger_error(error) from error
+            raise api_error(error) from error
 
 
 # --- Payments ---------------------------------------------------------------------------------
@@ -208,7 +192,7 @@ class PaymentAllocationSerializer(serializers.ModelSerializer):
 
 
 class PaymentSerializer(serializers.ModelSerializer):
-    """A payment from a queryset annotated by ``payments.with_unallocated``."""
+    """A payment from a queryset annotated by ``ledger.with_unallocated``."""
 
     allocated = money(help_text=_("Paid to invoices."))
     unallocated = money(help_text=_("Credit left for the member's next invoices."))
@@ -237,7 +221,7 @@ class PaymentCreateSerializer(serializers.ModelSerializer):
                 validated_data.pop("member", None), validated_data.pop("amount"), **validated_data
             )
         except DjangoValidationError as error:
-            raise ledger_error(error) from error
+            raise api_error(error) from error
 
 
 class PaymentAssignSerializer(serializers.Serializer):
@@ -248,7 +232,7 @@ class PaymentAssignSerializer(serializers.Serializer):
 
 
 class MemberBalanceSerializer(serializers.ModelSerializer):
-    """A member annotated by ``payments.with_balances``."""
+    """A member annotated by ``ledger.with_balances``."""
 
     display_name = serializers.CharField(read_only=True)
     payments = money(source="balance_payments", help_text=_("Sum of the payments."))

@@ -26,47 +26,15 @@ from coin.billing.api.serializers import (
     PaymentCreateSerializer,
     PaymentSerializer,
 )
+from coin.billing.filtersets import CreditNoteFilterSet, InvoiceFilterSet, PaymentFilterSet
+from coin.billing.ledger import with_amounts, with_balances, with_unallocated
 from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation
-from coin.billing.payments import assign_payment, with_amounts, with_balances, with_unallocated
+from coin.billing.payments import assign_payment
 from coin.members.models import Member
 
 PDF_RESPONSE = {
     (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The PDF, as a download."))
 }
-
-
-class DateRangeFilterSet(filters.FilterSet):
-    date_from = filters.DateFilter(field_name="date", lookup_expr="gte", label=_("Dated on or after"))
-    date_to = filters.DateFilter(field_name="date", lookup_expr="lte", label=_("Dated on or before"))
-
-
-class InvoiceFilterSet(DateRangeFilterSet):
-    validated = filters.BooleanFilter(
-        method="filter_validated", label=_("Validated (true) or drafts (false)")
-    )
-
-    class Meta:
-        model = Invoice
-        fields = ["member", "status", "number"]
-
-    def filter_validated(self, queryset, name, value):
-        return queryset.validated() if value else queryset.drafts()
-
-
-class CreditNoteFilterSet(DateRangeFilterSet):
-    class Meta:
-        model = CreditNote
-        fields = ["member", "invoice"]
-
-
-class PaymentFilterSet(DateRangeFilterSet):
-    matched = filters.BooleanFilter(
-        field_name="member", lookup_expr="isnull", exclude=True, label=_("With a member (false: to assign)")
-    )
-
-    class Meta:
-        model = Payment
-        fields = ["member", "payment_mean", "bank_import"]
 
 
 class PdfMixin:

@@ -81,6 +81,24 @@ def test_a_validated_invoice_is_read_only_but_for_its_status(staff_client, membe
     assert "status" in response.context["adminform"].form.errors
 
 
+def test_an_invoice_open_again_is_paid_by_the_credit_and_resumes_the_service(
+    staff_client, member, invoice_for, resumed
+):
+    """Disputed, then open again in the admin: the member's credit pays it, and the
+    service suspended for it may resume (payments.settle, as every payment path)."""
+    invoice = invoice_for(member, "30.00", "2025-03-01")
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.DISPUTED)
+    record_payment(member, Decimal("30.00"), date=d("2025-03-02"))  # a disputed invoice gets nothing
+    invoice.refresh_from_db()
+    assert invoice.status == "disputed" and resumed == [member.pk]
+    data = {"status": "open", "member": member.pk, "date": "2025-03-01", **NO_LINES}
+    response = staff_client.post(url("invoice_change", invoice.pk), data)
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert invoice.status == "closed"
+    assert resumed == [member.pk, member.pk]
+
+
 def test_validated_invoices_cannot_be_deleted_from_the_admin(staff_client, member, invoice_for):
     invoice = invoice_for(member, "30.00", "2025-03-01")
     draft = Invoice.objects.create(member=member, date=d("2025-03-02"))
@@ -110,6 +128,40 @@ def test_credit_note_path_from_the_invoice(staff_client, member, invoice_for, re
     note = CreditNote.objects.get()
     assert (note.number, note.member, note.amount) == ("AV-2025-03-000001", member, Decimal("10.00"))
     assert staff_client.get(url("creditnote_change", note.pk)).status_code == 200
+
+
+def test_the_credit_note_form_shows_the_ledgers_own_refusals(staff_client, member, invoice_for):
+    """The form checks with invoices.check_credit_note: the same rule, the same messages
+    as issue_credit_note (the API shows them too)."""
+    invoice = invoice_for(member, "30.00", "2025-03-01")
+    draft = Invoice.objects.create(member=member, date=d("2025-03-02"))
+    cases = [
+        (
+            {"invoice": draft.pk},
+            "invoice",
+            "A draft invoice is corrected by editing it, not by a credit note.",
+        ),
+        ({"amount": "30.01"}, "amount", f"At most 30.00 can still be credited on invoice {invoice.number}."),
+        ({"date": "2025-02-28"}, "date", "A credit note cannot be dated before its invoice."),
+    ]
+    for change, field, message in cases:
+        data = {"invoice": invoice.pk, "date": "2025-03-05", "amount": "10.00", "reason": "x", **change}
+        response = staff_client.post(url("creditnote_add"), data)
+        assert response.status_code == 200, change
+        assert response.context["adminform"].form.errors[field] == [message]
+    assert not CreditNote.objects.exists()
+
+
+def test_saving_an_issued_credit_note_or_receipt_page_changes_nothing(staff_client, member, invoice_for):
+    from coin.billing.invoices import issue_credit_note
+    from coin.billing.receipts import issue_receipt
+
+    note = issue_credit_note(invoice_for(member, "30.00", "2025-03-01"), Decimal("5.00"), "outage")
+    receipt = issue_receipt(member=member, kind=Receipt.Kind.DONATION, amount=Decimal("20.00"), label="Don")
+    before = list(CreditNote.objects.values()), list(Receipt.objects.values())
+    assert staff_client.post(url("creditnote_change", note.pk), {}).status_code == 302
+    assert staff_client.post(url("receipt_change", receipt.pk), {}).status_code == 302
+    assert (list(CreditNote.objects.values()), list(Receipt.objects.values())) == before
 
 
 def test_entering_a_payment_allocates_it(staff_client, member, invoice_for, resumed):

@@ -9,8 +9,9 @@ import yaml
 from django.core.management import call_command
 
 from coin.billing.invoices import Line, issue_credit_note, issue_invoice
+from coin.billing.ledger import balance
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, NumberSequence, Payment
-from coin.billing.payments import balance, record_payment
+from coin.billing.payments import record_payment
 from coin.billing.tests.conftest import d
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.urls import reverse
 
-from coin.billing import documents, pdf
+from coin.billing import documents, emails, pdf
 from coin.billing.models import CreditNote, Invoice, Receipt
 from coin.billing.tests.documents_support import line, make_invoice, pdf_text
 
@@ -231,7 +231,7 @@ def test_credit_note_and_receipt_pdfs_follow_their_issue(invoice, django_capture
 
 def test_billing_page_url_is_absolute(settings):
     settings.SITE_URL = "https://portail.arlp.example/"
-    assert documents.billing_page_url() == "https://portail.arlp.example/billing/"
+    assert emails.billing_page_url() == "https://portail.arlp.example/billing/"
 
 
 def test_tasks_ignore_bills_that_vanished_or_are_drafts(member):

@@ -15,16 +15,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from coin.billing.ledger import unpaid_invoices
 from coin.billing.models import Invoice, InvoiceReminder, Payment, PaymentAllocation
-from coin.billing.reminders import (
-    CATCH_UP_DAYS,
-    DueInvoiceReminder,
-    due_invoice_reminders,
-    due_step,
-    send_invoice_reminder,
-    unpaid_invoices,
-)
+from coin.billing.reminders import DueInvoiceReminder, due_invoice_reminders, due_step, send_invoice_reminder
 from coin.billing.tests.documents_support import line, make_invoice
+from coin.dates import CATCH_UP_DAYS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

@@ -9,18 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from coin.billing.invoices import creditable_amount, issue_credit_note
+from coin.billing.ledger import allocate, balance, balance_details, with_amounts, with_unallocated
 from coin.billing.models import Invoice, Payment, PaymentAllocation
-from coin.billing.payments import (
-    allocate,
-    assign_payment,
-    balance,
-    balance_details,
-    delete_payment,
-    payment_saved,
-    record_payment,
-    with_amounts,
-    with_unallocated,
-)
+from coin.billing.payments import assign_payment, delete_payment, payment_saved, record_payment
 from coin.billing.tests.conftest import d
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]

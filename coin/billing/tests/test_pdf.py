@@ -13,9 +13,12 @@ from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from coin.billing import pdf
-from coin.billing.models import CreditNote, Invoice, Receipt
+from coin.billing.ledger import payment_reference
+from coin.billing.models import CreditNote, Invoice, InvoiceDetail, Receipt
+from coin.billing.money import line_total
 from coin.billing.storage import private_storage
 from coin.billing.tests.documents_support import line, make_invoice, pdf_reader, pdf_text
 
@@ -68,20 +71,55 @@ def test_quantities_print_without_useless_zeros():
     assert str(pdf.plain_number(Decimal("5.50"))) == "5.5"
 
 
-def test_iban_is_printed_in_groups_of_four():
-    assert pdf.grouped_iban("fr76 3000600001123456 7890189") == "FR76 3000 6000 0112 3456 7890 189"
+def test_iban_is_printed_in_groups_of_four(full_isp):
+    full_isp.bank_info.iban = "fr76 3000600001123456 7890189"
+    full_isp.bank_info.save()
+    assert pdf.isp_context()["iban"] == "FR76 3000 6000 0112 3456 7890 189"
 
 
-def test_line_amounts_follow_the_rounding_rule_and_add_up(member):
+def test_printed_amounts_split_the_stored_line_total_and_add_up(member):
     invoice = make_invoice(member, [line("A", "30.00", quantity="0.5161", tax="20")], validated=False)
-    amounts = pdf.line_amounts(invoice.details.get())
+    amounts = pdf.printed_amounts(invoice.details.get())
     # 30 × 0.5161 = 15.483 → 15.48 net; × 1.2 = 18.5796 → 18.58 total (rounded once).
     assert (amounts.net, amounts.tax, amounts.total) == (Decimal("15.48"), Decimal("3.10"), Decimal("18.58"))
     assert amounts.net + amounts.tax == amounts.total
 
 
+def test_pdfs_print_the_stored_totals_not_a_recomputation(member, full_isp, settings):
+    """A line stored with a total that today's rounding rule would not give (an invoice
+    issued under an older rule): the PDF and its Factur-X XML say what the invoice
+    says, never a recomputation."""
+    settings.INVOICE_FACTURX = True
+    invoice = make_invoice(member, [line("A", "30.00", quantity="0.5161", tax="20")], validated=False)
+    InvoiceDetail.objects.filter(invoice=invoice).update(total=Decimal("18.57"))  # while a draft
+    Invoice.objects.filter(pk=invoice.pk).update(
+        number="2026-01-000099",
+        total=Decimal("18.57"),
+        date_due=datetime.date(2026, 1, 31),
+        validated_at=timezone.now(),
+    )
+    invoice.refresh_from_db()
+    assert line_total(Decimal("30.00"), Decimal("0.5161"), Decimal("20")) == Decimal("18.58")
+
+    context = pdf.invoice_context(invoice)
+    assert [(p.net, p.tax, p.total) for p in context["lines"]] == [
+        (Decimal("15.48"), Decimal("3.09"), Decimal("18.57"))
+    ]
+    assert context["totals"] == pdf.LineAmounts(
+        net=Decimal("15.48"), tax=Decimal("3.09"), total=Decimal("18.57")
+    )
+    data = pdf.facturx_data(invoice)
+    assert (data.net_total, data.tax_total, data.grand_total) == (
+        Decimal("15.48"),
+        Decimal("3.09"),
+        Decimal("18.57"),
+    )
+    text = pdf_text(pdf.render_invoice_pdf(invoice))
+    assert "18,57" in text and "18,58" not in text
+
+
 def test_payment_reference_is_number_and_username(billed):
-    assert pdf.payment_reference(billed) == "2026-01-000042 camille"
+    assert payment_reference(billed) == "2026-01-000042 camille"
 
 
 # --- What the invoice says --------------------------------------------------------------

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from coin.billing.ledger import balance
 from coin.billing.models import ImmutableRecordError, Receipt
-from coin.billing.payments import balance
 from coin.billing.receipts import create_donation_receipt, create_fee_receipt
 from coin.billing.tests.conftest import d
 from coin.members.models import MembershipFee

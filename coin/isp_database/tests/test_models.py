@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from coin.isp_database.banking import format_iban, iban_is_valid
+from coin.isp_database.banking import check_iban, format_iban, iban_is_valid
 from coin.isp_database.models import (
     BankInfo,
     ChatRoom,
@@ -217,6 +217,57 @@ def test_iban_helpers():
     assert iban_is_valid("FR76 3000 6000 0112 3456 7890 189")
     assert not iban_is_valid("FR76 3000 6000 0112 3456 7890 18")
     assert format_iban("fr7630006000011234567890189") == "FR76 3000 6000 0112 3456 7890 189"
+
+
+# 25 characters whose mod-97 is right: the hand-written check accepted it, but a French
+# IBAN has 27.
+FR_IBAN_TOO_SHORT = "FR04300060000112345678901"
+
+
+def test_an_iban_of_the_wrong_length_for_its_country_is_refused_even_with_good_check_digits(isp):
+    rearranged = FR_IBAN_TOO_SHORT[4:] + FR_IBAN_TOO_SHORT[:4]
+    assert int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1  # mod-97 alone passes
+    assert not iban_is_valid(FR_IBAN_TOO_SHORT)
+    isp.bank_info.delete()
+    with translation.override("en"):
+        errors = errors_of(BankInfo(isp=isp, iban=FR_IBAN_TOO_SHORT))
+    assert errors == {"iban": ["This IBAN does not have the length and format of its country's IBANs."]}
+
+
+def test_iban_refusals_say_why():
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as wrong_digits:
+            check_iban("FR7630006000011234567890188")
+        with pytest.raises(ValidationError) as too_short:
+            check_iban("FR76")
+    assert wrong_digits.value.messages == ["This IBAN is not valid (check its digits)."]
+    assert too_short.value.messages == [
+        "This IBAN does not have the length and format of its country's IBANs."
+    ]
+    assert check_iban(" fr76 3000 6000 0112 3456 7890 189 ") == "FR7630006000011234567890189"
+
+
+@pytest.mark.parametrize("bic", ["AGRIFRPP", "AGRIFRPPXXX", "agrifrpp"])
+def test_good_bic_is_accepted(isp, bic):
+    isp.bank_info.delete()
+    bank = BankInfo(isp=isp, iban="FR7630006000011234567890189", bic=bic)
+    assert errors_of(bank) == {}
+    assert bank.bic == bic.upper()
+
+
+@pytest.mark.parametrize(
+    ("bic", "reason"),
+    [
+        ("AGRIFRP", "A BIC has 8 or 11 characters."),
+        ("AGRIFRPPXX", "A BIC has 8 or 11 characters."),
+        ("AGR1FRPP", "A BIC is 4 letters (bank), 2 letters (country), then letters or digits."),
+    ],
+)
+def test_bad_bic_is_refused_with_its_reason(isp, bic, reason):
+    isp.bank_info.delete()
+    with translation.override("en"):
+        errors = errors_of(BankInfo(isp=isp, iban="FR7630006000011234567890189", bic=bic))
+    assert errors == {"bic": [reason]}
 
 
 def test_one_bank_info_per_isp(isp):

@@ -2,10 +2,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from coin.api.validation import model_clean
 from coin.members.membership import record_fee, save_member
 from coin.members.models import Member, MembershipFee
 from coin.members.privileges import may_change_credentials
+from coin.validation import model_clean
 
 
 class MemberSerializer(serializers.ModelSerializer):

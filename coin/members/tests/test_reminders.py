@@ -17,9 +17,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from coin.dates import CATCH_UP_DAYS
 from coin.members.models import Member, MembershipFee, MembershipFeeReminder
 from coin.members.reminders import (
-    CATCH_UP_DAYS,
     DueReminder,
     due_offset,
     due_reminders,

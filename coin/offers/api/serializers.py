@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
-from coin.api.validation import model_clean, refusals
 from coin.offers.configuration_types import is_configuration_type
 from coin.offers.models import Offer, OfferSubscription
 from coin.offers.subscriptions import check_subscription_can_start, create_subscription
+from coin.validation import model_clean, refusals
 
 
 class OfferSerializer(serializers.ModelSerializer):

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coin.api.validation import candidate, refusals
 from coin.resources.allocation import (
     check_allocatable_subnet,
     check_prefixlen,
@@ -28,6 +27,7 @@ from coin.resources.models import (
     ReverseDNSEntry,
     name_server_problems,
 )
+from coin.validation import candidate, refusals
 
 
 @extend_schema_field({"type": "string", "example": "192.0.2.0/24"})
@@ -45,7 +45,7 @@ class NetworkField(serializers.Field):
             self.fail("required")
         try:
             return parse_network(data)
-        except DjangoValidationError as error:
+        except DjangoValidationError as error:  # the field's own error: the field names it
             raise serializers.ValidationError(error.messages) from error
 
     def to_representation(self, value) -> str:
@@ -156,10 +156,8 @@ class IPSubnetSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {"prefixlen": gettext("Leave the network empty to allocate a block of this size.")}
                 )
-            try:
+            with refusals("prefixlen"):
                 check_prefixlen(subnet.ip_pool, prefixlen)
-            except DjangoValidationError as error:
-                raise serializers.ValidationError({"prefixlen": error.messages}) from error
         check_allocatable_subnet(subnet, prefixlen)
         subnet.clean()
         if self.instance is None or {"name_server", "delegate_reverse_dns"} & attrs.keys():
@@ -200,10 +198,8 @@ class OfferIPPoolSerializer(serializers.ModelSerializer):
         fields = ["id", "offer", "pool", "order"]
 
     def validate(self, attrs):
-        try:
+        with refusals("offer"):  # about the offer's configuration type
             candidate(self, attrs).clean()
-        except DjangoValidationError as error:  # about the offer's configuration type
-            raise serializers.ValidationError({"offer": error.messages}) from error
         return attrs
 
 

@@ -1,8 +1,5 @@
-import django_filters
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters, serializers, viewsets
+from rest_framework import filters, viewsets
 
 from coin.resources.admin import (
     IPPoolAdmin,
@@ -10,7 +7,6 @@ from coin.resources.admin import (
     IPSubnetAssignmentAdmin,
     NameServerAdmin,
     ReverseDNSEntryAdmin,
-    address_search,
 )
 from coin.resources.api.serializers import (
     IPPoolSerializer,
@@ -19,6 +15,12 @@ from coin.resources.api.serializers import (
     NameServerSerializer,
     OfferIPPoolSerializer,
     ReverseDNSEntrySerializer,
+)
+from coin.resources.filtersets import (
+    IPPoolFilterSet,
+    IPSubnetAssignmentFilterSet,
+    IPSubnetFilterSet,
+    address_search,
 )
 from coin.resources.models import (
     IPPool,
@@ -43,62 +45,6 @@ class AddressSearchFilter(filters.SearchFilter):
         if found is not None:
             return found
         return super().filter_queryset(request, queryset, view)
-
-
-def _containing(queryset, name: str, value: str):
-    found = address_search(queryset, value, containing_only=True)
-    if found is None:
-        raise serializers.ValidationError({name: [gettext("Enter an IPv4 or IPv6 address or network.")]})
-    return found
-
-
-class NetworkFilterSet(django_filters.FilterSet):
-    version = django_filters.ChoiceFilter(
-        label=_("IP version"), choices=[(4, "IPv4"), (6, "IPv6")], method="filter_version"
-    )
-    contains = django_filters.CharFilter(
-        label=_("Containing this address or network, e.g. 192.0.2.7 or 2001:db8:1::/48."),
-        method="filter_contains",
-    )
-
-    def filter_version(self, queryset, name, value):
-        return queryset.filter(range_start__startswith=str(value))  # keys start with the version
-
-    def filter_contains(self, queryset, name, value):
-        return _containing(queryset, name, value)
-
-
-class IPPoolFilterSet(NetworkFilterSet):
-    class Meta:
-        model = IPPool
-        fields = ["version", "contains"]
-
-
-class IPSubnetFilterSet(NetworkFilterSet):
-    assigned = django_filters.BooleanFilter(
-        label=_("assigned to a subscription"), field_name="configuration", lookup_expr="isnull", exclude=True
-    )
-
-    class Meta:
-        model = IPSubnet
-        fields = ["ip_pool", "configuration", "version", "assigned", "delegate_reverse_dns", "contains"]
-
-
-class IPSubnetAssignmentFilterSet(django_filters.FilterSet):
-    ongoing = django_filters.BooleanFilter(
-        label=_("ongoing"), field_name="end", lookup_expr="isnull", help_text=_("Not ended yet.")
-    )
-    contains = django_filters.CharFilter(
-        label=_("Containing this address or network, e.g. 192.0.2.7 or 2001:db8:1::/48."),
-        method="filter_contains",
-    )
-
-    class Meta:
-        model = IPSubnetAssignment
-        fields = ["subnet", "subscription", "configuration", "ongoing", "contains"]
-
-    def filter_contains(self, queryset, name, value):
-        return _containing(queryset, name, value)
 
 
 class IPPoolViewSet(viewsets.ModelViewSet):

@@ -255,3 +255,56 @@ def test_adding_a_subscription_in_the_admin_gives_it_its_configuration_and_subne
     assert subnet.configuration_id == subscription.real_configuration.pk
     assert str(subnet.inet) == "203.0.113.0/32"
     assert not ProvisioningJob.objects.exists()  # simple_dsl has no provisioner
+
+
+def ids_of_admin_list(admin_client, url: str) -> set[int]:
+    response = admin_client.get(url)
+    assert response.status_code == 200, url
+    return {row.pk for row in response.context["cl"].result_list}
+
+
+def ids_of_api_list(admin_client, url: str) -> set[int]:
+    response = admin_client.get(url)
+    assert response.status_code == 200, url
+    body = response.json()
+    return {row["id"] for row in (body["results"] if isinstance(body, dict) else body)}
+
+
+def test_subnet_list_filters_are_the_apis_filters(
+    admin_client, pool_v4, pool_v6, make_offer, make_subscription
+):
+    """One FilterSet (resources/filtersets.py) for the admin's list filters and the
+    API's query parameters: the same rows either way."""
+    configuration = make_subscription(make_offer(pools=[pool_v4, pool_v6])).configuration
+    assigned_v4, assigned_v6 = (
+        configuration.ip_subnet.get(ip_pool=pool_v4),
+        configuration.ip_subnet.get(ip_pool=pool_v6),
+    )
+    free_v4 = IPSubnet(ip_pool=pool_v4, inet="192.0.2.200/32")
+    free_v4.full_clean()
+    free_v4.save()
+    admin_url = reverse("admin:resources_ipsubnet_changelist")
+    for admin_query, api_query, expected in [
+        ("version=4", "version=4", {assigned_v4.pk, free_v4.pk}),
+        ("version=6", "version=6", {assigned_v6.pk}),
+        ("assigned=yes", "assigned=true", {assigned_v4.pk, assigned_v6.pk}),
+        ("assigned=no", "assigned=false", {free_v4.pk}),
+        ("version=4&assigned=no", "version=4&assigned=false", {free_v4.pk}),
+    ]:
+        assert ids_of_admin_list(admin_client, f"{admin_url}?{admin_query}") == expected, admin_query
+        assert ids_of_api_list(admin_client, f"/api/ip-subnets/?{api_query}") == expected, api_query
+
+
+def test_history_ongoing_filter_is_the_apis(admin_client):
+    from django.utils import timezone
+
+    now = timezone.now()
+    ongoing = IPSubnetAssignment.objects.create(inet="192.0.2.1/32", start=now)
+    ended = IPSubnetAssignment.objects.create(inet="192.0.2.2/32", start=now, end=now)
+    admin_url = reverse("admin:resources_ipsubnetassignment_changelist")
+    for admin_query, api_query, expected in [
+        ("ongoing=yes", "ongoing=true", {ongoing.pk}),
+        ("ongoing=no", "ongoing=false", {ended.pk}),
+    ]:
+        assert ids_of_admin_list(admin_client, f"{admin_url}?{admin_query}") == expected
+        assert ids_of_api_list(admin_client, f"/api/ip-assignments/?{api_query}") == expected
