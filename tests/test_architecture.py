@@ -23,7 +23,8 @@ def documented_dependencies() -> dict[str, set[str]]:
     """``{app: {apps it depends on}}`` from the table under "## The apps"; ``{"*"}``
     for "all"."""
     text = (ROOT / "docs" / "architecture.md").read_text()
-    table = text.split("## The apps", 1)[1].split("\n\n", 2)[1]
+    section = text.split("## The apps", 1)[1]
+    table = next(block for block in section.split("\n\n") if block.startswith("| app |"))
     dependencies = {}
     for row in table.splitlines()[2:]:
         cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
