@@ -197,6 +197,20 @@ class RadiusAccount(Configuration):
         super().save(*args, **kwargs)
         self._stored_login = self.login
 
+    def provision(self, action: str = "update") -> None:
+        """The RADIUS rows, then what the open session must be told (coa.session_changes)."""
+        from coa.session_changes import pushed_group, schedule_session_change
+
+        previous_group = pushed_group(self)
+        super().provision(action)
+        schedule_session_change(self, action, previous_group)
+
+    def subnet_event(self) -> None:
+        """The session is disconnected so that it comes back with its new addresses."""
+        from coa.session_changes import schedule_session_change
+
+        schedule_session_change(self, "disconnect")
+
 
 # FreeRADIUS's tables, as Debian's schema.sql creates them.
 
