@@ -95,9 +95,12 @@ class BNGServer:
             reply.AddAttribute("Error-Cause", self.error_cause)
         reply.add_message_authenticator()
         if not self.quiet:
-            lines = [
+            header = (
                 f"{CODE_NAMES[request.code]} id={request.id} from {request.source[0]}:{request.source[1]}"
-            ]
+            )
+            if request.message_authenticator:
+                header += " (Message-Authenticator verified)"
+            lines = [header]
             lines += [f"    {name} = {quoted(value)}" for name, value in pairs]
             lines.append(
                 f"  -> {CODE_NAMES[reply.code]}" + (f" Error-Cause={self.error_cause}" if nak else "")

@@ -99,3 +99,41 @@ def coa_server(*arguments: str, port: int = 0, secret: str = "testing123"):
             process.kill()
             process.wait()
         reader.join(timeout=2)
+
+
+def go_online(account, port: int, vendor: str = "juniper"):
+    """Put the account on a BNG at 127.0.0.1:``port`` (secret testing123, one second,
+    one retry), its subscription running since 2025-06-01, its rows pushed, and give it
+    an open session in radacct (Acct-Session-Id 0000A1B2, address 198.51.100.7)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from coa.models import BNG, RadAcct
+    from coin.offers.models import OfferSubscription
+    from coin.provisioning.jobs import run_due_jobs
+
+    bng = BNG.objects.create(
+        name="test-bng",
+        address="127.0.0.1",
+        coa_port=port,
+        secret="testing123",
+        vendor=vendor,
+        timeout=1,
+        retries=1,
+    )
+    account.bng = bng
+    account.save()
+    OfferSubscription.objects.filter(pk=account.offersubscription_id).update(
+        subscription_date=datetime.date(2025, 6, 1)
+    )
+    account.offersubscription.refresh_from_db()
+    run_due_jobs()
+    return RadAcct.objects.create(
+        acctsessionid="0000A1B2",
+        acctuniqueid="u-0000A1B2",
+        username=account.login,
+        nasipaddress="127.0.0.1",
+        framedipaddress="198.51.100.7",
+        acctstarttime=timezone.now(),
+    )

@@ -11,12 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from coa.models import BNG, CoARequest, RadAcct, RadiusGroup, RadiusGroupAttribute
-from coa.tests.coa_peer import coa_server
+from coa.models import CoARequest, RadAcct, RadiusGroup, RadiusGroupAttribute
+from coa.tests.coa_peer import coa_server, go_online
 from coa.tests.conftest import add_subnet
 from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice
-from coin.offers.models import Offer, OfferSubscription
+from coin.offers.models import Offer
 from coin.provisioning.jobs import run_due_jobs
 from coin.provisioning.models import ProvisioningJob
 
@@ -36,34 +36,7 @@ def free_port() -> int:
 @pytest.fixture
 def online(account):
     """The account's session is open on a BNG at 127.0.0.1 (whose CoA port is set by each test)."""
-
-    def start(port: int, vendor: str = "juniper") -> RadAcct:
-        bng = BNG.objects.create(
-            name="test-bng",
-            address="127.0.0.1",
-            coa_port=port,
-            secret="testing123",
-            vendor=vendor,
-            timeout=1,
-            retries=1,
-        )
-        account.bng = bng
-        account.save()
-        OfferSubscription.objects.filter(pk=account.offersubscription_id).update(
-            subscription_date=datetime.date(2025, 6, 1)
-        )
-        account.offersubscription.refresh_from_db()
-        run_due_jobs()
-        return RadAcct.objects.create(
-            acctsessionid="0000A1B2",
-            acctuniqueid="u-0000A1B2",
-            username=account.login,
-            nasipaddress="127.0.0.1",
-            framedipaddress="198.51.100.7",
-            acctstarttime=timezone.now(),
-        )
-
-    return start
+    return lambda port, vendor="juniper": go_online(account, port, vendor)
 
 
 def identification(account) -> list[str]:
