@@ -87,7 +87,7 @@ class BNGServer:
         return request, ""
 
     def answer(self, request: radius.CoAPacket) -> bytes:
-        pairs = packet_pairs(request)
+        pairs = packet_pairs(request) if self.nak_on or not self.quiet else []
         reply = request.CreateReply()
         nak = self.wants_nak(pairs)
         if nak:
