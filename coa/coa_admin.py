@@ -6,6 +6,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,11 +27,11 @@ def radius_alias() -> str:
     return setting("RADIUS_DATABASE")
 
 
-def bng_for(session) -> Any:
+def bng_for(session: Any) -> Any:
     return bng_of_session(session)
 
 
-def _sessions(queryset) -> list[tuple[Any, Any]]:
+def _sessions(queryset: QuerySet) -> list[tuple[Any, Any]]:
     """(session, account or None) for each selected account (its open session) or session."""
     from coa.models import RadAcct, RadiusAccount
 
@@ -44,7 +46,7 @@ def _sessions(queryset) -> list[tuple[Any, Any]]:
     return found
 
 
-def outcome_message(sent) -> str:
+def outcome_message(sent: CoARequest) -> str:
     text = _("%(request)s to %(login)s on %(bng)s: %(outcome)s") % {
         "request": sent.get_code_display(),
         "login": sent.username,
@@ -56,11 +58,11 @@ def outcome_message(sent) -> str:
     return text
 
 
-def message_level(sent) -> int:
+def message_level(sent: CoARequest) -> int:
     return messages.SUCCESS if sent.done else messages.WARNING
 
 
-def send_from_form(form, bng, session, user) -> Any:
+def send_from_form(form: SendCoAForm, bng: Any, session: Any, user: Any) -> CoARequest | None:
     """Send what the valid SendCoAForm asks; None (and the error on the form) if refused."""
     from coa.models import RadiusAccount
 
@@ -78,7 +80,7 @@ def send_from_form(form, bng, session, user) -> Any:
 
 
 @admin.action(description=gettext_lazy("Send a CoA to the session (choose the attributes)"))
-def send_coa(modeladmin, request, queryset):
+def send_coa(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
     if not request.user.has_perm(PERMISSION):
         modeladmin.message_user(request, _("You may not send CoA requests."), messages.ERROR)
         return None
@@ -92,7 +94,7 @@ def send_coa(modeladmin, request, queryset):
 
 
 @admin.action(description=gettext_lazy("Disconnect the session"))
-def disconnect(modeladmin, request, queryset):
+def disconnect(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     if not request.user.has_perm(PERMISSION):
         modeladmin.message_user(request, _("You may not send CoA requests."), messages.ERROR)
         return
@@ -134,17 +136,17 @@ class CoARequestAdmin(admin.ModelAdmin):
     search_fields = ["username", "acct_session_id", "bng_name"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list:
         send = self.admin_site.admin_view(self.send_view)
         return [path("send/<int:session>/", send, name="coa_coarequest_send"), *super().get_urls()]
 
-    def send_view(self, request, session: int):
+    def send_view(self, request: HttpRequest, session: int) -> HttpResponse:
         """The form that sends a CoA (or a vendor operation, or a Disconnect) to a session."""
         if not request.user.has_perm(PERMISSION):
             raise PermissionDenied

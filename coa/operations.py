@@ -213,7 +213,7 @@ OPERATIONS: dict[str, Operation] = {
 # --- sessions -----------------------------------------------------------------------------
 
 
-def open_session(login: str, bng: Any = None):
+def open_session(login: str, bng: Any = None) -> Any:
     """The latest open radacct row of ``login`` (on ``bng`` when given), or None."""
     from coa.models import RadAcct
 
@@ -225,7 +225,7 @@ def open_session(login: str, bng: Any = None):
     return sessions.order_by("-acctstarttime", "-radacctid").first()
 
 
-def bng_of_session(session) -> Any:
+def bng_of_session(session: Any) -> Any:
     """The BNG whose accounting address is the session's NAS-IP-Address, or None."""
     from django.db.models import Q
 
@@ -237,7 +237,7 @@ def bng_of_session(session) -> Any:
     ).first()
 
 
-def session_pairs(session) -> list[Pair]:
+def session_pairs(session: Any) -> list[Pair]:
     """The attributes that name a session to its BNG."""
     pairs: list[Pair] = [("User-Name", session.username), ("Acct-Session-Id", session.acctsessionid)]
     if session.framedipaddress:

@@ -111,7 +111,7 @@ class CoAProvisioner(Provisioner):
 
     name = "coa"
 
-    def snapshot(self, configuration, action: str, previous_group: str | None = None) -> dict[str, Any]:
+    def snapshot(self, configuration: Any, action: str, previous_group: str | None = None) -> dict[str, Any]:
         operation, packets = packets_for(configuration, action, previous_group)
         return {
             "login": configuration.login,

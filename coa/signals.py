@@ -8,7 +8,7 @@ from coin.offers.models import OfferSubscription
 
 
 @receiver(post_save, sender=OfferSubscription, dispatch_uid="coa.offer_changed")
-def offer_changed(sender, instance: OfferSubscription, created: bool, **kwargs) -> None:
+def offer_changed(sender: type, instance: OfferSubscription, created: bool, **kwargs: object) -> None:
     if created:
         return
     from coa.models import RadiusAccount

@@ -1,5 +1,7 @@
 """Serializers of POST /api/coa/ and its vendor operations, and of the request history."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -82,7 +84,7 @@ class CoASendSerializer(TargetSerializer):
     )
 
 
-def operation_serializer(operation) -> type[serializers.Serializer]:
+def operation_serializer(operation: Any) -> type[serializers.Serializer]:
     """The request body of one vendor operation: the target and its parameters."""
     fields = {
         name: serializers.CharField(max_length=200, help_text=_("The operation's %(name)s.") % {"name": name})

@@ -2,18 +2,31 @@
 operations (POST /api/coa/<vendor>/<operation>/), with the history of requests
 (GET /api/coa/). The secret is always the BNG record's."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.routers import BaseRouter
 
 from coa.api.serializers import CoARequestSerializer, CoASendSerializer, operation_serializer
 from coa.api.throttling import CoAThrottle
 from coa.dictionary import DictionaryError, InvalidAttribute
 from coa.models import CoARequest, RadiusAccount
-from coa.operations import COA, DISCONNECT, OPERATIONS, InvalidParameter, open_session, send_request
+from coa.operations import (
+    COA,
+    DISCONNECT,
+    OPERATIONS,
+    InvalidParameter,
+    Operation,
+    open_session,
+    send_request,
+)
 from coin.api.throttling import AnonRateThrottle, UserRateThrottle
 
 SENT = OpenApiResponse(
@@ -36,7 +49,7 @@ class CoARequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         [name.replace(".", "_").replace("-", "_") for name in OPERATIONS], ["coa.add_coarequest"]
     )
 
-    def _send(self, data: dict, code: int, attributes, operation: str = "") -> Response:
+    def _send(self, data: dict, code: int, attributes: Any, operation: str = "") -> Response:
         bng = data["bng"]
         session = account = None
         if data.get("username"):
@@ -62,17 +75,17 @@ class CoARequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         responses={201: SENT},
         summary=gettext_lazy("Send a CoA-Request or Disconnect-Request"),
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         body = CoASendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         code = COA if body.validated_data["code"] == "coa" else DISCONNECT
         return self._send(body.validated_data, code, body.validated_data.get("attributes") or {})
 
 
-def _operation_view(operation):
+def _operation_view(operation: Operation) -> Callable:
     body_class = operation_serializer(operation)
 
-    def view(self, request):
+    def view(self: CoARequestViewSet, request: Request) -> Response:
         body = body_class(data=request.data)
         body.is_valid(raise_exception=True)
         parameters = {name: body.validated_data[name] for name in operation.parameters}
@@ -100,5 +113,5 @@ for _operation in OPERATIONS.values():
     setattr(CoARequestViewSet, _view.__name__, _view)
 
 
-def register(router) -> None:
+def register(router: BaseRouter) -> None:
     router.register("coa", CoARequestViewSet, basename="coa-request")
