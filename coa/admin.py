@@ -110,3 +110,11 @@ class OfferRadiusGroupInline(admin.StackedInline):
 
 
 add_offer_inline(OfferRadiusGroupInline)
+
+
+# --- CoA (coa/coa_admin.py): the request history, sending by hand, disconnecting ---------
+
+from coa import coa_admin  # noqa: E402 (registers CoARequestAdmin)
+
+RadiusAccountAdmin.actions = [*RadiusAccountAdmin.actions, coa_admin.send_coa, coa_admin.disconnect]
+RadAcctAdmin.actions = [*(RadAcctAdmin.actions or []), coa_admin.send_coa, coa_admin.disconnect]

@@ -5,6 +5,11 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
+    # Folders of more RADIUS dictionaries (files named dictionary*), read after Coin's own
+    # (coa/dictionaries/); a change there is seen without a restart.
+    "RADIUS_DICTIONARY_DIRS": [],
+    # Requests per account of POST /api/coa/ (DRF rate: "N/second|minute|hour|day").
+    "COA_API_RATE": "60/minute",
     # The DATABASES alias that holds FreeRADIUS's tables.
     "RADIUS_DATABASE": "default",
     # The RADIUS group of suspended subscriptions (its reply attributes: a captive portal…).

@@ -9,6 +9,7 @@ import re
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coin.configuration.models import Configuration
@@ -196,6 +197,20 @@ class RadiusAccount(Configuration):
         super().save(*args, **kwargs)
         self._stored_login = self.login
 
+    def provision(self, action: str = "update") -> None:
+        """The RADIUS rows, then what the open session must be told (coa.session_changes)."""
+        from coa.session_changes import pushed_group, schedule_session_change
+
+        previous_group = pushed_group(self)
+        super().provision(action)
+        schedule_session_change(self, action, previous_group)
+
+    def subnet_event(self) -> None:
+        """The session is disconnected so that it comes back with its new addresses."""
+        from coa.session_changes import schedule_session_change
+
+        schedule_session_change(self, "disconnect")
+
 
 # FreeRADIUS's tables, as Debian's schema.sql creates them.
 
@@ -356,3 +371,86 @@ class Nas(models.Model):
 
     def __str__(self) -> str:
         return self.shortname
+
+
+# CoA and Disconnect requests sent to BNGs (RFC 5176).
+
+
+class CoARequest(models.Model):
+    """One CoA-Request or Disconnect-Request Coin sent to a BNG, and its answer."""
+
+    class Code(models.IntegerChoices):
+        DISCONNECT = 40, "Disconnect-Request"
+        COA = 43, "CoA-Request"
+
+    class Answer(models.IntegerChoices):
+        DISCONNECT_ACK = 41, "Disconnect-ACK"
+        DISCONNECT_NAK = 42, "Disconnect-NAK"
+        COA_ACK = 44, "CoA-ACK"
+        COA_NAK = 45, "CoA-NAK"
+
+    class Outcome(models.TextChoices):
+        ACK = "ack", _("acknowledged")
+        NAK = "nak", _("refused (NAK)")
+        GONE = "gone", _("no such session (done)")
+        TIMEOUT = "timeout", _("no answer")
+        ERROR = "error", _("not sent (error)")
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", _("admin")
+        API = "api", _("API")
+        PROVISIONING = "provisioning", _("provisioning")
+        COMMAND = "command", _("command")
+
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
+    bng = models.ForeignKey(
+        BNG,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coa_requests",
+        verbose_name=_("BNG"),
+    )
+    bng_name = models.CharField(_("BNG name"), max_length=64, blank=True)
+    code = models.PositiveSmallIntegerField(_("request"), choices=Code.choices)
+    operation = models.CharField(_("operation"), max_length=64, blank=True)
+    origin = models.CharField(_("asked from"), max_length=16, choices=Origin.choices, default=Origin.ADMIN)
+    requested_by = models.ForeignKey(
+        "members.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    account = models.ForeignKey(
+        RadiusAccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coa_requests",
+        verbose_name=_("RADIUS account"),
+    )
+    username = models.CharField(_("User-Name"), max_length=253, blank=True, db_index=True)
+    acct_session_id = models.CharField(_("Acct-Session-Id"), max_length=253, blank=True)
+    attributes = models.JSONField(_("attributes sent"), default=list)
+    answer = models.PositiveSmallIntegerField(_("answer"), choices=Answer.choices, null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    error_cause = models.PositiveIntegerField(_("Error-Cause"), null=True, blank=True)
+    reply_attributes = models.JSONField(_("attributes received"), default=list)
+    latency_ms = models.FloatField(_("latency (ms)"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("sends"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("CoA request")
+        verbose_name_plural = _("CoA requests")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()} {self.username or '?'} → {self.bng_name}: {self.outcome}"
+
+    @property
+    def done(self) -> bool:
+        """Acknowledged, or a Disconnect for a session the BNG no longer has."""
+        return self.outcome in (self.Outcome.ACK, self.Outcome.GONE)

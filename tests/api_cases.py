@@ -118,6 +118,24 @@ def _assignment(world):
     return IPSubnetAssignment.objects.filter(subnet=world["subnet"]).first()
 
 
+def _coa_request(world):
+    """A BNG on 127.0.0.1 where nothing answers (one send, one second) and one request
+    of its history."""
+    import socket
+
+    from coa.models import BNG, CoARequest
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    world["bng"] = BNG.objects.create(
+        name="bng-api", address="127.0.0.1", coa_port=port, secret="s3cret", timeout=1, retries=0
+    )
+    return CoARequest.objects.create(
+        bng=world["bng"], bng_name="bng-api", code=CoARequest.Code.COA, outcome=CoARequest.Outcome.ACK
+    )
+
+
 CASES: dict[str, EndpointCase] = {
     "members": EndpointCase(
         "members.Member",
@@ -198,6 +216,11 @@ CASES: dict[str, EndpointCase] = {
         "billing.Payment",
         make=lambda w: w["payment"],
         create=lambda w: {"member": w["member"].pk, "amount": "12.00"},
+    ),
+    "coa": EndpointCase(
+        "coa.CoARequest",
+        make=_coa_request,
+        create=lambda w: {"bng": w["bng"].pk, "code": "coa", "attributes": {"User-Name": "alice-1"}},
     ),
     "member-balances": EndpointCase(
         "members.Member",
