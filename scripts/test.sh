@@ -8,7 +8,7 @@ scripts/bootstrap.sh test
 export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's event loop next to live_server
 
 echo "== Static checks: the app layers (lint-imports, setup.cfg) and the types (mypy)"
-PYTHONPATH=. .venv/bin/lint-imports --no-cache
+PYTHONPATH=. .venv/bin/lint-imports --no-cache --no-logo
 PYTHONPATH=.:tests/thirdparty .venv/bin/mypy
 
 echo "== PostgreSQL: the whole suite"
