@@ -356,3 +356,16 @@ class Nas(models.Model):
 
     def __str__(self) -> str:
         return self.shortname
+
+
+#: FreeRADIUS's own tables (kept in the RADIUS_DATABASE alias by coa.routers).
+FREERADIUS_MODELS = (
+    RadCheck,
+    RadReply,
+    RadGroupCheck,
+    RadGroupReply,
+    RadUserGroup,
+    RadAcct,
+    RadPostAuth,
+    Nas,
+)
