@@ -9,3 +9,6 @@ class CoaConfig(AppURLs, AppConfig):
     verbose_name = _("RADIUS subscribers (BNG)")
     default_auto_field = "django.db.models.BigAutoField"
     exported_urlpatterns = [("radius", "coa.urls")]
+
+    def ready(self) -> None:
+        from coa import checks  # noqa: F401 (registers the system checks)

@@ -178,3 +178,74 @@ def test_sqlite_database_unreachable_during_100_changes_then_freeradius_accepts(
     finally:
         connections["radius_sqlite"].close()
         del connections["radius_sqlite"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_accounting_start_interim_stop_land_in_radacct_and_on_the_pages(
+    subscriber, freeradius, client, admin_client, member
+):
+    import time
+
+    from django.urls import reverse
+
+    from coa.accounting import rollup, traffic_totals
+    from coa.models import RadAcct
+
+    now = int(time.time())
+    session = {
+        "User-Name": subscriber.login,
+        "Acct-Session-Id": "sess-0001",
+        "NAS-IP-Address": "127.0.0.1",
+        "NAS-Port-Id": "ge-0/0/1.100",
+        "Framed-IP-Address": "198.51.100.7",
+        "Delegated-IPv6-Prefix": "2001:db8:100::/56",
+    }
+
+    def send(status: str, at: int, **counters: str) -> None:
+        attributes = {**session, "Acct-Status-Type": status, "Event-Timestamp": str(at), **counters}
+        reply = freeradius.radclient("acct", attributes, SECRET)
+        assert reply.code == "Accounting-Response", freeradius.log()[-3000:]
+
+    send("Start", now - 600)
+    row = RadAcct.objects.get(username=subscriber.login)
+    assert row.acctstoptime is None and row.framedipaddress == "198.51.100.7"
+    assert row.nasipaddress == "127.0.0.1" and int(row.acctstarttime.timestamp()) == now - 600
+    send("Interim-Update", now - 300, **{"Acct-Input-Octets": "1000000", "Acct-Output-Octets": "5000000"})
+    row.refresh_from_db()
+    assert (row.acctinputoctets, row.acctoutputoctets) == (1_000_000, 5_000_000)
+    assert int(row.acctupdatetime.timestamp()) == now - 300
+    rollup()
+    assert traffic_totals(subscriber.login) == {"download": 5_000_000, "upload": 1_000_000}
+
+    client.force_login(member)
+    page = client.get(reverse("radius:details", kwargs={"pk": subscriber.pk})).content.decode()
+    assert "198.51.100.7" in page and "bng-local" in page and "Not connected." not in page
+    assert "5.0 MB" in page and "1.0 MB" in page and "<svg" in page
+    online = admin_client.get("/admin/coa/radacct/?state=online").content.decode()
+    assert subscriber.login in online and "sess-0001" not in online  # list shows login, times, addresses
+    sessions_link = f"/admin/coa/radacct/?username={subscriber.login}"
+    assert (
+        sessions_link
+        in admin_client.get(f"/admin/coa/radiusaccount/{subscriber.pk}/change/").content.decode()
+    )
+    assert "198.51.100.7" in admin_client.get(sessions_link).content.decode()
+
+    send(
+        "Stop",
+        now,
+        **{
+            "Acct-Input-Octets": "3000000",
+            "Acct-Output-Octets": "9000000",
+            "Acct-Terminate-Cause": "User-Request",
+        },
+    )
+    row.refresh_from_db()
+    assert int(row.acctstoptime.timestamp()) == now and row.acctterminatecause == "User-Request"
+    assert row.acctsessiontime == 600
+    rollup()
+    rollup()  # twice counts nothing twice
+    assert traffic_totals(subscriber.login) == {"download": 9_000_000, "upload": 3_000_000}
+    page = client.get(reverse("radius:details", kwargs={"pk": subscriber.pk})).content.decode()
+    assert "Not connected." in page and "9.0 MB" in page
+    assert subscriber.login not in admin_client.get("/admin/coa/radacct/?state=online").content.decode()
