@@ -212,3 +212,52 @@ def test_radius_rollup_command(capsys):
     session("jdoe-1", 1, timezone.now(), acctinputoctets=5, acctoutputoctets=6)
     call_command("radius_rollup")
     assert "1 radacct row(s) read, 1 login-day(s) updated." in capsys.readouterr().out
+
+
+def test_freeradius_tables_in_another_database(settings, tmp_path, account, admin_client, client, member):
+    """RADIUS_DATABASE names another database and the router is on: the provisioner, the
+    rollup, the admin and the member's page all use it, and the default one stays empty."""
+    from django.db import connections
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from coa import models as coa_models
+    from coa.models import RadCheck
+    from coin.provisioning.jobs import run_due_jobs
+
+    connections["radius_other"] = DatabaseWrapper(
+        {
+            **connections.settings["default"],
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(tmp_path / "radius.sqlite3"),
+            "OPTIONS": {},
+            "TEST": {},
+        },
+        alias="radius_other",
+    )
+    try:
+        with connections["radius_other"].schema_editor() as editor:
+            for model in coa_models.RADIUS_DATABASE_MODELS:
+                editor.create_model(model)
+        run_due_jobs()
+        RadCheck.objects.all().delete()
+        settings.RADIUS_DATABASE = "radius_other"
+        settings.DATABASE_ROUTERS = ["coa.routers.RadiusRouter"]
+        account.set_password("elsewhere")
+        account.save()
+        run_due_jobs()
+        assert RadCheck.objects.filter(username=account.login).count() == 1
+        assert not RadCheck.objects.using("default").exists()
+        session(account.login, 1, timezone.now(), acctinputoctets=2_000_000, acctoutputoctets=7_000_000)
+        assert (
+            RadAcct.objects.using("radius_other").count() == 1
+            and not RadAcct.objects.using("default").exists()
+        )
+        rollup()
+        assert RadiusTrafficDay.objects.using("radius_other").count() == 1
+        assert account.login in admin_client.get("/admin/coa/radacct/?state=online").content.decode()
+        client.force_login(member)
+        page = client.get(reverse("radius:details", kwargs={"pk": account.pk})).content.decode()
+        assert "7.0 MB" in page and "198.51.100.7" in page
+    finally:
+        connections["radius_other"].close()
+        del connections["radius_other"]
