@@ -75,21 +75,35 @@ def account_state(account, suspended: bool) -> dict[str, Any]:
 
 def write_account(state: dict[str, Any]) -> None:
     """Make FreeRADIUS's tables hold exactly ``state`` for its login (idempotent)."""
+    write_accounts([state])
+
+
+def write_accounts(states: list[dict[str, Any]], batch_size: int = 1000) -> None:
+    """write_account() for many accounts: per batch of logins, one transaction with one
+    delete and one insert per table (radius_sync's repairs)."""
     from coa.models import RadCheck, RadReply, RadUserGroup
 
     alias = setting("RADIUS_DATABASE")
-    login = state["login"]
-    with transaction.atomic(using=alias):
-        remove_logins([login, *state.get("previous_logins", [])])
-        RadCheck.objects.using(alias).bulk_create(
-            RadCheck(username=login, attribute=a, op=o, value=v) for a, o, v in state["check"]
-        )
-        RadReply.objects.using(alias).bulk_create(
-            RadReply(username=login, attribute=a, op=o, value=v) for a, o, v in state["reply"]
-        )
-        RadUserGroup.objects.using(alias).bulk_create(
-            RadUserGroup(username=login, groupname=g, priority=p) for g, p in state["groups"]
-        )
+    for first in range(0, len(states), batch_size):
+        batch = states[first : first + batch_size]
+        logins = [login for state in batch for login in (state["login"], *state.get("previous_logins", []))]
+        with transaction.atomic(using=alias):
+            remove_logins(logins)
+            RadCheck.objects.using(alias).bulk_create(
+                RadCheck(username=state["login"], attribute=a, op=o, value=v)
+                for state in batch
+                for a, o, v in state["check"]
+            )
+            RadReply.objects.using(alias).bulk_create(
+                RadReply(username=state["login"], attribute=a, op=o, value=v)
+                for state in batch
+                for a, o, v in state["reply"]
+            )
+            RadUserGroup.objects.using(alias).bulk_create(
+                RadUserGroup(username=state["login"], groupname=g, priority=p)
+                for state in batch
+                for g, p in state["groups"]
+            )
 
 
 def remove_logins(logins: list[str]) -> None:
@@ -98,7 +112,8 @@ def remove_logins(logins: list[str]) -> None:
     alias = setting("RADIUS_DATABASE")
     with transaction.atomic(using=alias):
         for model in (RadCheck, RadReply, RadUserGroup):
-            model.objects.using(alias).filter(username__in=logins).delete()
+            for first in range(0, len(logins), 1000):
+                model.objects.using(alias).filter(username__in=logins[first : first + 1000]).delete()
 
 
 def sync_group(group) -> None:

@@ -34,6 +34,17 @@ def stored_state(logins: set[str] | None = None) -> dict[str, dict]:
     return state
 
 
+def suspended_subscription_ids() -> set[int]:
+    """Subscriptions suspended now (coin.billing.suspension.is_suspended, in one query)."""
+    from coin.billing.models import ServiceSuspension
+
+    return set(
+        ServiceSuspension.objects.filter(resumed_at__isnull=True).values_list(
+            "offersubscription_id", flat=True
+        )
+    )
+
+
 def _comparable(state: dict) -> tuple:
     return tuple(sorted(map(tuple, state[key])) for key in ("check", "reply", "groups"))
 
@@ -43,8 +54,7 @@ def radius_sync(dry_run: bool = False, accounts=None, progress=lambda items, tot
     remove the rows of logins Coin does not know (Coin owns radcheck, radreply and
     radusergroup). Running it twice changes nothing the second time."""
     from coa.models import RadiusAccount
-    from coa.provisioning import RadiusProvisioner
-    from coa.radius import remove_logins, write_account
+    from coa.radius import account_state, remove_logins, write_accounts
 
     accounts = (
         accounts
@@ -56,18 +66,20 @@ def radius_sync(dry_run: bool = False, accounts=None, progress=lambda items, tot
     accounts = list(accounts)
     stored = stored_state()
     report = SyncReport()
-    provisioner = RadiusProvisioner()
+    suspended = suspended_subscription_ids()
     known = set()
+    repairs = []
     for account in progress(accounts, len(accounts)):
         report.checked += 1
-        wanted = provisioner.snapshot(account, "update")
+        wanted = account_state(account, account.offersubscription_id in suspended)
         wanted["previous_logins"] = []
         known.add(account.login)
         have = stored.get(account.login, {"check": [], "reply": [], "groups": []})
         if _comparable(have) != _comparable(wanted):
             report.repaired.append(account.login)
-            if not dry_run:
-                write_account(wanted)
+            repairs.append(wanted)
+    if repairs and not dry_run:
+        write_accounts(repairs)
     report.removed = sorted(set(stored) - known)
     if report.removed and not dry_run:
         with transaction.atomic(using=setting("RADIUS_DATABASE")):

@@ -166,3 +166,15 @@ def test_radius_database_unreachable_saves_succeed_and_jobs_catch_up(
 
 def test_account_in_polymorphic_list(account):
     assert RadiusAccount.objects.get() == account
+
+
+def test_radius_sync_keeps_a_suspended_account_in_the_suspended_group(account, member, isp):
+    from coin.billing.models import ServiceSuspension
+    from coin.billing.tests.documents_support import line, make_invoice
+
+    run_due_jobs()
+    unpaid = make_invoice(member, [line("Fibre", "30.00")])
+    ServiceSuspension.objects.create(offersubscription=account.offersubscription, invoice=unpaid)
+    call_command("radius_sync")
+    groups = RadUserGroup.objects.filter(username=account.login).values_list("groupname", flat=True)
+    assert list(groups) == ["coin-suspended"]
