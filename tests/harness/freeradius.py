@@ -4,8 +4,9 @@
     python -m tests.harness.freeradius --postgresql "host=/sock dbname=coin user=postgres" -- COMMAND
 
 builds a configuration folder from Debian's /etc/freeradius/3.0 with Coin's own
-``contrib/freeradius/`` files (the ``sql`` module, the ``coin`` site and the
-``coin_filter_username`` policy) pointed at the given database, and serves it on
+``contrib/freeradius/`` files (``sql``: the sql module, ``site``: the ``coin`` virtual
+server, ``policy``: ``coin_filter_username``), installed in its ``coin/`` folder and
+linked as README's production section says, pointed at the given database, and serves it on
 127.0.0.1 on two free ports (authentication and accounting). Its clients are the
 BNGs in the ``nas`` table, read when it starts. The command gets RADIUS_* environment
 variables. As a library: ``with private_freeradius(database) as server``. The server
@@ -141,22 +142,28 @@ class FreeRadius:
         (self.raddb / "radiusd.conf").write_text(conf)
         (self.raddb / "clients.conf").write_text("# clients come from the nas table (Coin's BNGs)\n")
 
-        shutil.copy(CONTRIB / "policy.d" / "coin", self.raddb / "policy.d" / "coin")
-        site = (CONTRIB / "sites-available" / "coin").read_text()
+        # As README's production section installs them: the files in raddb/coin/, linked
+        # from policy.d/, sites-enabled/ and mods-enabled/ (with the test's ports and database).
+        coin = self.raddb / "coin"
+        coin.mkdir()
+        shutil.copy(CONTRIB / "policy", coin / "policy")
+        site = (CONTRIB / "site").read_text()
         site = site.replace("ipaddr = *", "ipaddr = 127.0.0.1")
         site = _set(site, "port", str(self.auth_port))
         site = site.replace("port = 1813", f"port = {self.acct_port}")
-        (self.raddb / "sites-enabled" / "coin").write_text(site)
-
-        sql = (CONTRIB / "mods-available" / "sql").read_text()
+        (coin / "site").write_text(site)
+        sql = (CONTRIB / "sql").read_text()
         dialect = self.database["dialect"]
         sql = _set(sql, "dialect", f'"{dialect}"')
         if dialect == "sqlite":
             sql = _set(sql, "filename", f'"{self.database["filename"]}"')
         else:
             sql = _set(sql, "radius_db", '"' + self.database["conninfo"] + '"')
-        (self.raddb / "mods-available" / "sql").write_text(sql)
-        for module in [*MODULES, "sql"]:
+        (coin / "sql").write_text(sql)
+        (self.raddb / "policy.d" / "coin").symlink_to("../coin/policy")
+        (self.raddb / "sites-enabled" / "coin").symlink_to("../coin/site")
+        (self.raddb / "mods-enabled" / "sql").symlink_to("../coin/sql")
+        for module in MODULES:
             (self.raddb / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
 
     def start(self) -> None:
