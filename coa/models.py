@@ -324,8 +324,11 @@ class RadAcct(models.Model):
                 name="radacct_bulk_close",
                 condition=Q(acctstoptime__isnull=True),
             ),
-            # Coin's: a subscriber's sessions, the rollup's "changed since", stale sessions.
+            # Coin's: a subscriber's sessions, its open one, the rollup's "changed since", stale sessions.
             models.Index(fields=["username", "acctstarttime"], name="radacct_user_start_idx"),
+            models.Index(
+                fields=["username"], name="radacct_open_user_idx", condition=Q(acctstoptime__isnull=True)
+            ),
             models.Index(fields=["acctupdatetime"], name="radacct_update_idx"),
             models.Index(
                 fields=["acctupdatetime"],
