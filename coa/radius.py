@@ -32,8 +32,8 @@ def credential_rows(password_hash: str, cleartext: str) -> list[Row]:
     return rows
 
 
-def address_rows(subnets: list[str]) -> list[Row]:
-    """radreply rows for the subnets (as strings) of an account, in a stable order."""
+def address_rows(subnets: "list[str] | list[ipaddress.IPv4Network | ipaddress.IPv6Network]") -> list[Row]:
+    """radreply rows for the subnets (strings or networks) of an account, in a stable order."""
     networks = sorted((ipaddress.ip_network(s) for s in subnets), key=lambda n: (n.version, n))
     rows: list[Row] = []
     framed_ip_done = wan_prefix_done = False
@@ -59,17 +59,39 @@ def account_groups(offer_group: str | None, suspended: bool) -> list[list[Any]]:
     return [[offer_group, 1]] if offer_group else []
 
 
-def account_state(account, suspended: bool) -> dict[str, Any]:
+def account_state(account: Any, suspended: bool) -> dict[str, Any]:
     """The JSON snapshot of what FreeRADIUS must hold for ``account``."""
     group = getattr(account.offersubscription.offer, "radius_group", None)
-    subnets = [str(s.inet) for s in account.ip_subnet.all()] if hasattr(account, "ip_subnet") else []
+    subnets = [s.inet for s in account.ip_subnet.all()] if hasattr(account, "ip_subnet") else []
     previous = getattr(account, "_stored_login", None)
+    return state_of(
+        login=account.login,
+        previous_login=previous,
+        password_hash=account.password_hash,
+        cleartext=account.cleartext_password,
+        subnets=subnets,
+        group=group.name if group else None,
+        suspended=suspended,
+    )
+
+
+def state_of(
+    *,
+    login: str,
+    password_hash: str,
+    cleartext: str,
+    subnets: list[Any],
+    group: str | None,
+    suspended: bool,
+    previous_login: str | None = None,
+) -> dict[str, Any]:
+    """The snapshot from an account's values (account_state, and radius_sync's rows)."""
     return {
-        "login": account.login,
-        "previous_logins": [previous] if previous and previous != account.login else [],
-        "check": credential_rows(account.password_hash, account.cleartext_password),
+        "login": login,
+        "previous_logins": [previous_login] if previous_login and previous_login != login else [],
+        "check": credential_rows(password_hash, cleartext),
         "reply": address_rows(subnets),
-        "groups": account_groups(group.name if group else None, suspended),
+        "groups": account_groups(group, suspended),
     }
 
 

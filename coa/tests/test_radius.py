@@ -55,6 +55,11 @@ def test_rows_follow_the_account(account, pools, django_capture_on_commit_callba
         ("fibre-100", 1)
     ]
     assert not ProvisioningJob.objects.exclude(state="done").exists()
+    # The full sync (plain values, no model instances) wants exactly what the provisioner wrote.
+    from coa.sync import radius_sync
+
+    report = radius_sync(dry_run=True)
+    assert report.checked == 1 and report.repaired == [] and report.removed == []
 
 
 def test_address_rules_without_a_32():
