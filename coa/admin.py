@@ -1,7 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from polymorphic.admin import PolymorphicChildModelAdmin
 
+from coa.accounting import close_sessions, stale_sessions
+from coa.charts import human_bytes
 from coa.forms import BNGForm, RadiusAccountForm
 from coa.models import BNG, RadAcct, RadiusAccount, RadiusGroup, RadiusGroupAttribute
 from coa.radius import delete_group, sync_group
@@ -53,16 +58,46 @@ class RadiusAccountInline(admin.StackedInline):
 class RadiusAccountAdmin(ConfigurationAdminFormMixin, PolymorphicChildModelAdmin):
     base_model = RadiusAccount
     form = RadiusAccountForm
-    fields = ["offersubscription", "login", "new_password", "bng", "comment"]
-    list_display = ["__str__", "login", "bng", "offersubscription"]
+    fields = ["offersubscription", "login", "new_password", "bng", "comment", "sessions"]
+    readonly_fields = ["sessions"]
+    list_display = ["__str__", "login", "bng", "offersubscription", "sessions"]
     search_fields = ["login", "offersubscription__member__username"]
     inline = RadiusAccountInline
     view_on_site = False
 
+    @admin.display(description=_("sessions"))
+    def sessions(self, obj):
+        if not obj or not obj.login:
+            return "—"
+        url = reverse("admin:coa_radacct_changelist") + f"?username={obj.login}"
+        return format_html('<a href="{}">{}</a>', url, _("RADIUS sessions"))
+
+
+class SessionStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("online", _("online (open)")),
+            ("stale", _("stale (open, no recent update)")),
+            ("closed", _("closed")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "online":
+            return queryset.filter(acctstoptime__isnull=True)
+        if self.value() == "stale":
+            return queryset.filter(pk__in=stale_sessions(timezone.now()).values("pk"))
+        if self.value() == "closed":
+            return queryset.filter(acctstoptime__isnull=False)
+        return queryset
+
 
 @admin.register(RadAcct)
 class RadAcctAdmin(admin.ModelAdmin):
-    """Sessions from FreeRADIUS's accounting (read only); filter on open ones."""
+    """Sessions from FreeRADIUS's accounting (read only): online, stale and closed ones,
+    a subscription's with ?username=<login>; stale ones can be closed."""
 
     list_display = [
         "username",
@@ -71,15 +106,43 @@ class RadAcctAdmin(admin.ModelAdmin):
         "acctstoptime",
         "framedipaddress",
         "nasipaddress",
+        "download",
+        "upload",
     ]
-    list_filter = [("acctstoptime", admin.EmptyFieldListFilter)]
-    search_fields = ["username", "framedipaddress"]
+    list_filter = [SessionStateFilter]
+    search_fields = ["=username", "=framedipaddress"]
+    ordering = ["-acctstarttime"]
+    show_full_result_count = False
+    actions = ["close_stale"]
+
+    @admin.display(description=_("download"))
+    def download(self, obj):
+        return human_bytes(obj.acctoutputoctets or 0)
+
+    @admin.display(description=_("upload"))
+    def upload(self, obj):
+        return human_bytes(obj.acctinputoctets or 0)
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_close_permission(self, request):
+        return request.user.has_perm("coa.change_radacct")
+
+    @admin.action(description=_("Close the selected stale sessions"), permissions=["close"])
+    def close_stale(self, request, queryset):
+        stale = stale_sessions(timezone.now()).filter(pk__in=queryset.values("pk"))
+        closed = close_sessions(stale, timezone.now())
+        skipped = queryset.count() - closed
+        self.message_user(
+            request,
+            _("%(closed)d stale session(s) closed, %(skipped)d left (not stale).")
+            % {"closed": closed, "skipped": skipped},
+            messages.SUCCESS,
+        )
 
 
 class OfferRadiusGroupInline(admin.StackedInline):

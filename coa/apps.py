@@ -11,4 +11,7 @@ class CoaConfig(AppURLs, AppConfig):
     exported_urlpatterns = [("radius", "coa.urls")]
 
     def ready(self) -> None:
-        from coa import signals  # noqa: F401 (connects the offer change receiver)
+        from coa import (
+            checks,  # noqa: F401 (registers the system checks)
+            signals,  # noqa: F401 (connects the offer change receiver)
+        )

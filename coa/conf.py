@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "RADIUS_STORE_CLEARTEXT": False,
     # Days of connection data (radacct) kept before purge_radius_accounting removes it.
     "RADIUS_ACCOUNTING_RETENTION_DAYS": 365,
+    # An open session with no accounting update for longer than this is stale (admin).
+    "RADIUS_STALE_SESSION_MINUTES": 30,
 }
 
 

@@ -9,6 +9,7 @@ import re
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -325,8 +326,30 @@ class RadAcct(models.Model):
         verbose_name = _("RADIUS session")
         verbose_name_plural = _("RADIUS sessions")
         indexes = [
+            # Debian's schema.sql (the last two are partial: open sessions only).
             models.Index(fields=["acctstarttime", "username"], name="radacct_start_user_idx"),
             models.Index(fields=["class_field"], name="radacct_calss_idx"),
+            models.Index(
+                fields=["acctuniqueid"],
+                name="radacct_active_session_idx",
+                condition=Q(acctstoptime__isnull=True),
+            ),
+            models.Index(
+                fields=["nasipaddress", "acctstarttime"],
+                name="radacct_bulk_close",
+                condition=Q(acctstoptime__isnull=True),
+            ),
+            # Coin's: a subscriber's sessions, its open one, the rollup's "changed since", stale sessions.
+            models.Index(fields=["username", "acctstarttime"], name="radacct_user_start_idx"),
+            models.Index(
+                fields=["username"], name="radacct_open_user_idx", condition=Q(acctstoptime__isnull=True)
+            ),
+            models.Index(fields=["acctupdatetime"], name="radacct_update_idx"),
+            models.Index(
+                fields=["acctupdatetime"],
+                name="radacct_open_update_idx",
+                condition=Q(acctstoptime__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -454,3 +477,61 @@ class CoARequest(models.Model):
     def done(self) -> bool:
         """Acknowledged, or a Disconnect for a session the BNG no longer has."""
         return self.outcome in (self.Outcome.ACK, self.Outcome.GONE)
+
+
+# Coin's rollups of radacct (coa/accounting.py), next to radacct in RADIUS_DATABASE.
+
+
+class RadiusTrafficDay(models.Model):
+    """Octets of one login on one day (local time), summed from radacct's counters."""
+
+    username = models.TextField(_("login"))
+    day = models.DateField(_("day"))
+    input_octets = models.BigIntegerField(_("octets from the subscriber"), default=0)
+    output_octets = models.BigIntegerField(_("octets to the subscriber"), default=0)
+
+    class Meta:
+        verbose_name = _("RADIUS traffic of a day")
+        verbose_name_plural = _("RADIUS traffic per day")
+        constraints = [
+            models.UniqueConstraint(fields=["username", "day"], name="radius_traffic_one_row_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.day}"
+
+
+class RadiusSessionMark(models.Model):
+    """How much of a radacct row's counters the rollup has already counted."""
+
+    radacctid = models.BigIntegerField(primary_key=True)
+    input_octets = models.BigIntegerField(default=0)
+    output_octets = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.radacctid)
+
+
+class RadiusRollupState(models.Model):
+    """Where the last rollup stopped (the latest acctupdatetime it read)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
+
+
+#: FreeRADIUS's own tables.
+FREERADIUS_MODELS = (
+    RadCheck,
+    RadReply,
+    RadGroupCheck,
+    RadGroupReply,
+    RadUserGroup,
+    RadAcct,
+    RadPostAuth,
+    Nas,
+)
+#: Every model that lives in the RADIUS_DATABASE alias (coa.routers.RadiusRouter).
+RADIUS_DATABASE_MODELS = (*FREERADIUS_MODELS, RadiusTrafficDay, RadiusSessionMark, RadiusRollupState)

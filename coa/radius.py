@@ -32,8 +32,8 @@ def credential_rows(password_hash: str, cleartext: str) -> list[Row]:
     return rows
 
 
-def address_rows(subnets: list[str]) -> list[Row]:
-    """radreply rows for the subnets (as strings) of an account, in a stable order."""
+def address_rows(subnets: "list[str] | list[ipaddress.IPv4Network | ipaddress.IPv6Network]") -> list[Row]:
+    """radreply rows for the subnets (strings or networks) of an account, in a stable order."""
     networks = sorted((ipaddress.ip_network(s) for s in subnets), key=lambda n: (n.version, n))
     rows: list[Row] = []
     framed_ip_done = wan_prefix_done = False
@@ -59,37 +59,73 @@ def account_groups(offer_group: str | None, suspended: bool) -> list[list[Any]]:
     return [[offer_group, 1]] if offer_group else []
 
 
-def account_state(account, suspended: bool) -> dict[str, Any]:
+def account_state(account: Any, suspended: bool) -> dict[str, Any]:
     """The JSON snapshot of what FreeRADIUS must hold for ``account``."""
     group = getattr(account.offersubscription.offer, "radius_group", None)
-    subnets = [str(s.inet) for s in account.ip_subnet.all()] if hasattr(account, "ip_subnet") else []
+    subnets = [s.inet for s in account.ip_subnet.all()] if hasattr(account, "ip_subnet") else []
     previous = getattr(account, "_stored_login", None)
+    return state_of(
+        login=account.login,
+        previous_login=previous,
+        password_hash=account.password_hash,
+        cleartext=account.cleartext_password,
+        subnets=subnets,
+        group=group.name if group else None,
+        suspended=suspended,
+    )
+
+
+def state_of(
+    *,
+    login: str,
+    password_hash: str,
+    cleartext: str,
+    subnets: list[Any],
+    group: str | None,
+    suspended: bool,
+    previous_login: str | None = None,
+) -> dict[str, Any]:
+    """The snapshot from an account's values (account_state, and radius_sync's rows)."""
     return {
-        "login": account.login,
-        "previous_logins": [previous] if previous and previous != account.login else [],
-        "check": credential_rows(account.password_hash, account.cleartext_password),
+        "login": login,
+        "previous_logins": [previous_login] if previous_login and previous_login != login else [],
+        "check": credential_rows(password_hash, cleartext),
         "reply": address_rows(subnets),
-        "groups": account_groups(group.name if group else None, suspended),
+        "groups": account_groups(group, suspended),
     }
 
 
 def write_account(state: dict[str, Any]) -> None:
     """Make FreeRADIUS's tables hold exactly ``state`` for its login (idempotent)."""
+    write_accounts([state])
+
+
+def write_accounts(states: list[dict[str, Any]], batch_size: int = 1000) -> None:
+    """write_account() for many accounts: per batch of logins, one transaction with one
+    delete and one insert per table (radius_sync's repairs)."""
     from coa.models import RadCheck, RadReply, RadUserGroup
 
     alias = setting("RADIUS_DATABASE")
-    login = state["login"]
-    with transaction.atomic(using=alias):
-        remove_logins([login, *state.get("previous_logins", [])])
-        RadCheck.objects.using(alias).bulk_create(
-            RadCheck(username=login, attribute=a, op=o, value=v) for a, o, v in state["check"]
-        )
-        RadReply.objects.using(alias).bulk_create(
-            RadReply(username=login, attribute=a, op=o, value=v) for a, o, v in state["reply"]
-        )
-        RadUserGroup.objects.using(alias).bulk_create(
-            RadUserGroup(username=login, groupname=g, priority=p) for g, p in state["groups"]
-        )
+    for first in range(0, len(states), batch_size):
+        batch = states[first : first + batch_size]
+        logins = [login for state in batch for login in (state["login"], *state.get("previous_logins", []))]
+        with transaction.atomic(using=alias):
+            remove_logins(logins)
+            RadCheck.objects.using(alias).bulk_create(
+                RadCheck(username=state["login"], attribute=a, op=o, value=v)
+                for state in batch
+                for a, o, v in state["check"]
+            )
+            RadReply.objects.using(alias).bulk_create(
+                RadReply(username=state["login"], attribute=a, op=o, value=v)
+                for state in batch
+                for a, o, v in state["reply"]
+            )
+            RadUserGroup.objects.using(alias).bulk_create(
+                RadUserGroup(username=state["login"], groupname=g, priority=p)
+                for state in batch
+                for g, p in state["groups"]
+            )
 
 
 def remove_logins(logins: list[str]) -> None:
@@ -98,7 +134,8 @@ def remove_logins(logins: list[str]) -> None:
     alias = setting("RADIUS_DATABASE")
     with transaction.atomic(using=alias):
         for model in (RadCheck, RadReply, RadUserGroup):
-            model.objects.using(alias).filter(username__in=logins).delete()
+            for first in range(0, len(logins), 1000):
+                model.objects.using(alias).filter(username__in=logins[first : first + 1000]).delete()
 
 
 def sync_group(group) -> None:

@@ -34,40 +34,75 @@ def stored_state(logins: set[str] | None = None) -> dict[str, dict]:
     return state
 
 
+def suspended_subscription_ids() -> set[int]:
+    """Subscriptions suspended now (coin.billing.suspension.is_suspended, in one query)."""
+    from coin.billing.models import ServiceSuspension
+
+    return set(
+        ServiceSuspension.objects.filter(resumed_at__isnull=True).values_list(
+            "offersubscription_id", flat=True
+        )
+    )
+
+
 def _comparable(state: dict) -> tuple:
     return tuple(sorted(map(tuple, state[key])) for key in ("check", "reply", "groups"))
 
 
-def radius_sync(dry_run: bool = False, accounts=None, progress=lambda items, total: items) -> SyncReport:
+def wanted_states() -> list[dict]:
+    """What FreeRADIUS must hold for every RADIUS account (radius.state_of), read in
+    three queries of plain values (no model instances: the full sync stays cheap)."""
+    from coa.models import RadiusAccount
+    from coa.radius import state_of
+    from coin.resources.models import IPSubnet
+
+    suspended = suspended_subscription_ids()
+    accounts = RadiusAccount.objects.non_polymorphic().order_by("pk")
+    subnets: dict[int, list] = defaultdict(list)
+    for configuration_id, inet in IPSubnet.objects.filter(
+        configuration_id__in=accounts.values("pk")
+    ).values_list("configuration_id", "inet"):
+        subnets[configuration_id].append(inet)
+    return [
+        state_of(
+            login=login,
+            password_hash=password_hash,
+            cleartext=cleartext,
+            subnets=subnets.get(pk, []),
+            group=group,
+            suspended=subscription_id in suspended,
+        )
+        for pk, login, password_hash, cleartext, subscription_id, group in accounts.values_list(
+            "pk",
+            "login",
+            "password_hash",
+            "cleartext_password",
+            "offersubscription_id",
+            "offersubscription__offer__radius_group__name",
+        )
+    ]
+
+
+def radius_sync(dry_run: bool = False, progress=lambda items, total: items) -> SyncReport:
     """Rewrite the rows of every account whose rows differ from what Coin holds, and
     remove the rows of logins Coin does not know (Coin owns radcheck, radreply and
     radusergroup). Running it twice changes nothing the second time."""
-    from coa.models import RadiusAccount
-    from coa.provisioning import RadiusProvisioner
-    from coa.radius import remove_logins, write_account
+    from coa.radius import remove_logins, write_accounts
 
-    accounts = (
-        accounts
-        if accounts is not None
-        else RadiusAccount.objects.select_related("offersubscription__offer__radius_group").prefetch_related(
-            "ip_subnet"
-        )
-    )
-    accounts = list(accounts)
+    wanted_all = wanted_states()
     stored = stored_state()
     report = SyncReport()
-    provisioner = RadiusProvisioner()
     known = set()
-    for account in progress(accounts, len(accounts)):
+    repairs = []
+    empty = {"check": [], "reply": [], "groups": []}
+    for wanted in progress(wanted_all, len(wanted_all)):
         report.checked += 1
-        wanted = provisioner.snapshot(account, "update")
-        wanted["previous_logins"] = []
-        known.add(account.login)
-        have = stored.get(account.login, {"check": [], "reply": [], "groups": []})
-        if _comparable(have) != _comparable(wanted):
-            report.repaired.append(account.login)
-            if not dry_run:
-                write_account(wanted)
+        known.add(wanted["login"])
+        if _comparable(stored.get(wanted["login"], empty)) != _comparable(wanted):
+            report.repaired.append(wanted["login"])
+            repairs.append(wanted)
+    if repairs and not dry_run:
+        write_accounts(repairs)
     report.removed = sorted(set(stored) - known)
     if report.removed and not dry_run:
         with transaction.atomic(using=setting("RADIUS_DATABASE")):

@@ -12,10 +12,13 @@ packages=(python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subs
   build-essential python3-dev libldap2-dev libsasl2-dev)
 if [ "$profile" = test ]; then
   # slapd, ldap-utils, openvpn, openvpn-auth-ldap: the vpn app's tests run the real ones.
-  # freeradius-utils: radclient, the CoA peer of coa's tests and bench/bench_coa.py.
+  # freeradius, freeradius-utils, freeradius-postgresql: the coa app's tests run a real FreeRADIUS
+  #   (tests/harness/freeradius.py) and talk to it with radtest/radclient; radclient is also
+  #   the CoA peer of coa's tests and bench/bench_coa.py.
   # ansible … ruby: tests/deploy (the role run for real, nginx -t, systemd-analyze, ruby -c)
   packages+=(postgresql chromium poppler-utils qpdf bind9-utils slapd ldap-utils openvpn openvpn-auth-ldap iproute2
-    ansible ansible-lint nginx ruby openssl systemd python3-psycopg2 sudo acl freeradius-utils)
+    freeradius freeradius-utils freeradius-postgresql
+    ansible ansible-lint nginx ruby openssl systemd python3-psycopg2 sudo acl)
 fi
 
 missing=()

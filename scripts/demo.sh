@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh run
 export COIN_DEBUG=${COIN_DEBUG:-true}
 export COIN_EMAIL_BACKEND=${COIN_EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}
-export COIN_EXTRA_INSTALLED_APPS=${COIN_EXTRA_INSTALLED_APPS:-simple_dsl,vpn}
+export COIN_EXTRA_INSTALLED_APPS=${COIN_EXTRA_INSTALLED_APPS:-simple_dsl,vpn,coa}
 .venv/bin/python manage.py migrate --noinput --verbosity 0
 .venv/bin/python manage.py load_demo_data --reset-admin-password
 .venv/bin/python manage.py db_worker --no-reload --interval 2 --verbosity 0 &

@@ -55,6 +55,11 @@ def test_rows_follow_the_account(account, pools, django_capture_on_commit_callba
         ("fibre-100", 1)
     ]
     assert not ProvisioningJob.objects.exclude(state="done").exists()
+    # The full sync (plain values, no model instances) wants exactly what the provisioner wrote.
+    from coa.sync import radius_sync
+
+    report = radius_sync(dry_run=True)
+    assert report.checked == 1 and report.repaired == [] and report.removed == []
 
 
 def test_address_rules_without_a_32():
@@ -166,3 +171,15 @@ def test_radius_database_unreachable_saves_succeed_and_jobs_catch_up(
 
 def test_account_in_polymorphic_list(account):
     assert RadiusAccount.objects.get() == account
+
+
+def test_radius_sync_keeps_a_suspended_account_in_the_suspended_group(account, member, isp):
+    from coin.billing.models import ServiceSuspension
+    from coin.billing.tests.documents_support import line, make_invoice
+
+    run_due_jobs()
+    unpaid = make_invoice(member, [line("Fibre", "30.00")])
+    ServiceSuspension.objects.create(offersubscription=account.offersubscription, invoice=unpaid)
+    call_command("radius_sync")
+    groups = RadUserGroup.objects.filter(username=account.login).values_list("groupname", flat=True)
+    assert list(groups) == ["coin-suspended"]

@@ -73,7 +73,7 @@ def test_systemd_analyze_accepts_every_unit_and_timer(tmp_path):
     result = verify_units(unit_dir, root=root)
     assert result.returncode == 0 and not coin_unit_problems(result), result.stdout + result.stderr
     timers = sorted(SYSTEMD_DIR.glob("*.timer"))
-    assert len(timers) == 9 and len(units) == 11
+    assert len(timers) == 11 and len(units) == 13
     for timer in timers:
         assert (SYSTEMD_DIR / read_unit(timer)["Timer"]["Unit"][0]).is_file()
 

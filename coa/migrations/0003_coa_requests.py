@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("coa", "0001_initial"),
+        ("coa", "0002_accounting_rollups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
