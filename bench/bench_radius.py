@@ -57,7 +57,8 @@ from coa.models import (  # noqa: E402
 from coa.passwords import ssha512  # noqa: E402
 from coa.sync import radius_sync, stored_state  # noqa: E402
 from coin.members.models import Member  # noqa: E402
-from coin.offers.models import Offer, OfferSubscription  # noqa: E402
+from coin.offers.models import Offer  # noqa: E402
+from coin.offers.subscriptions import subscribe  # noqa: E402
 from coin.resources.models import IPPool, IPSubnet  # noqa: E402
 
 
@@ -87,7 +88,7 @@ def populate(count: int) -> RadiusAccount:
     subnets = []
     with transaction.atomic():
         for index, member in enumerate(Member.objects.filter(username__startswith="m").order_by("username")):
-            subscription = OfferSubscription.objects.create(member=member, offer=offer)
+            subscription = subscribe(member, offer)
             account = subscription.real_configuration  # created with the subscription
             account.login = login_of(index)
             account.password_hash = password

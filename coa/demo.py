@@ -16,7 +16,8 @@ from coa.conf import setting
 from coa.models import BNG, RadAcct, RadiusAccount, RadiusGroup, RadiusGroupAttribute
 from coa.radius import sync_group
 from coin.members.models import Member
-from coin.offers.models import Offer, OfferSubscription
+from coin.offers.models import Offer
+from coin.offers.subscriptions import subscribe
 from coin.resources.models import IPPool, OfferIPPool
 
 REFERENCE = "BNG"
@@ -60,9 +61,7 @@ def load(stdout) -> None:
             member = Member.objects.filter(username=username).first()
             if member is None:
                 continue
-            subscription = OfferSubscription.objects.create(
-                member=member, offer=offer, subscription_date=start
-            )
+            subscription = subscribe(member, offer, subscription_date=start)
             account = subscription.configuration
             account.bng = bng
             account.set_password(PASSWORD)

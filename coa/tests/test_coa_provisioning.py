@@ -14,15 +14,12 @@ from django.utils import timezone
 from coa.models import CoARequest, RadAcct, RadiusGroup, RadiusGroupAttribute
 from coa.tests.coa_peer import coa_server, go_online
 from coa.tests.conftest import add_subnet
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice
 from coin.offers.models import Offer
 from coin.provisioning.jobs import run_due_jobs
 from coin.provisioning.models import ProvisioningJob
 
 pytestmark = pytest.mark.django_db
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 SUSPEND_DAY = datetime.date(2026, 3, 3)
 
