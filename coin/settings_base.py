@@ -32,6 +32,11 @@ INSTALLED_APPS = [
     "coin.provisioning",
     "coin.resources",
     "coin.billing",
+    # django-autocomplete-light (dependent choices in admin forms) before the admin,
+    # as its documentation asks; django-import-export (CSV import/export in the admin).
+    "dal",
+    "dal_select2",
+    "import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
