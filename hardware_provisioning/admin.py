@@ -15,6 +15,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV
 
 from coin.offers.admin import add_subscription_inline
 from hardware_provisioning import loans
@@ -115,6 +116,7 @@ class LoanHistoryInline(admin.TabularInline):
 @admin.register(Item)
 class ItemAdmin(ImportExportModelAdmin):
     resource_classes = [ItemResource]
+    formats = [CSV]
     change_list_template = "admin/hardware_provisioning/item/change_list.html"
     list_display = ["designation", "type", "availability", "storage", "mac_address", "serial", "owner_name"]
     list_filter = [StateFilter, "type", "storage", OwnerFilter]

@@ -32,7 +32,8 @@ class ItemSerializer(serializers.ModelSerializer):
             "id", "type", "designation", "storage", "mac_address", "serial", "buy_date", "warranty_end",
             "owner", "deployed", "comment", "state",
         ]  # fmt: skip
-        validators: list = []  # the MAC's uniqueness is checked by Item.clean(), naming the field
+        # The MAC's uniqueness is checked by Item.clean(), with the admin's message.
+        extra_kwargs = {"mac_address": {"validators": []}}
 
     def validate_mac_address(self, value: str) -> str:
         try:
