@@ -57,6 +57,14 @@ class MoveItemsForm(forms.Form):
     storage = forms.ModelChoiceField(label=_("Move to"), queryset=Storage.objects.all())
 
 
+class ModelSelect2(autocomplete.ModelSelect2):
+    """django-autocomplete-light's Select2 widget, without the inline ``style`` of its
+    forwarding block (refused by the Content-Security-Policy): ``hidden`` instead."""
+
+    def render_forward_conf(self, id):
+        return super().render_forward_conf(id).replace('<div style="display:none" ', "<div hidden ", 1)
+
+
 class LoanAdminForm(forms.ModelForm):
     """The admin's loan form: the item list follows the chosen type and offers only
     available items (plus the loan's own); the member and the subscription are
@@ -73,11 +81,11 @@ class LoanAdminForm(forms.ModelForm):
         model = Loan
         fields = ["item_type", "item", "member", "subscription", "state", "start", "end", "location", "notes"]
         widgets = {
-            "item": autocomplete.ModelSelect2(
+            "item": ModelSelect2(
                 url="admin:hardware_provisioning_loan_item_autocomplete", forward=["item_type"]
             ),
-            "member": autocomplete.ModelSelect2(url="admin:hardware_provisioning_loan_member_autocomplete"),
-            "subscription": autocomplete.ModelSelect2(
+            "member": ModelSelect2(url="admin:hardware_provisioning_loan_member_autocomplete"),
+            "subscription": ModelSelect2(
                 url="admin:hardware_provisioning_loan_subscription_autocomplete", forward=["member"]
             ),
         }

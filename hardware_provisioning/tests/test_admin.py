@@ -153,6 +153,7 @@ def test_admin_adds_a_loan_and_the_form_refuses_a_taken_item(admin_client, inven
     url = "/admin/hardware_provisioning/loan/add/"
     page = admin_client.get(url).content.decode()
     assert "data-autocomplete-light-url" in page and "autocomplete/item/" in page
+    assert 'style="' not in page  # the Content-Security-Policy refuses inline styles
     base = {"member": member.pk, "state": "running", "start": "2026-04-01", "location": "", "notes": ""}
     response = admin_client.post(url, {**base, "item": inventory["asked"].pk})
     assert response.status_code == 200
