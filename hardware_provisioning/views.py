@@ -125,8 +125,8 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "hardware_provisioning/handover.html", {"loan": loan, "form": form})
 
 
-@require_POST
 @login_required
+@require_POST
 def cancel_handover(request: HttpRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(Loan, pk=pk, member=request.user, handover_to__isnull=False)
     loans.cancel_handover(loan, request.user)
@@ -134,8 +134,8 @@ def cancel_handover(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("hardware:index")
 
 
-@require_POST
 @login_required
+@require_POST
 def accept_handover(request: HttpRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(Loan, pk=pk, handover_to=request.user, state=Loan.State.RUNNING)
     try:
@@ -147,8 +147,8 @@ def accept_handover(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("hardware:index")
 
 
-@require_POST
 @login_required
+@require_POST
 def decline_handover(request: HttpRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(Loan, pk=pk, handover_to=request.user, state=Loan.State.RUNNING)
     loans.decline_handover(loan, request.user)
