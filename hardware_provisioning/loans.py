@@ -8,13 +8,14 @@ requests race.
 import datetime
 from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coin.members.models import Member
+from coin.offers.models import OfferSubscription
 from hardware_provisioning.conf import setting
 from hardware_provisioning.models import Item, Loan, Storage
 
@@ -47,13 +48,13 @@ def save_loan(loan: Loan) -> Loan:
 
 def open_loan(
     item: Item,
-    member,
+    member: Member,
     *,
     state: str = Loan.State.RUNNING,
     start: datetime.date | None = None,
     location: str = "",
     notes: str = "",
-    subscription=None,
+    subscription: OfferSubscription | None = None,
 ) -> Loan:
     """Lend ``item`` to ``member`` (``state`` running) or record their request for it
     (``state`` requested). A running loan takes the item out of its storage site.
@@ -76,10 +77,17 @@ def open_loan(
         return loan
 
 
-def borrow(member, item: Item, *, location: str = "", notes: str = "", subscription=None) -> Loan:
+def borrow(
+    member: Member,
+    item: Item,
+    *,
+    location: str = "",
+    notes: str = "",
+    subscription: OfferSubscription | None = None,
+) -> Loan:
     """A member borrows an available item from the portal: the loan starts at once
     when ``HARDWARE_DIRECT_LOANS`` is on, otherwise it is a request for an admin."""
-    if member.status != get_user_model().Status.MEMBER or not member.is_active:
+    if member.status != Member.Status.MEMBER or not member.is_active:
         raise ValidationError(_("Only members can borrow hardware."))
     state = Loan.State.RUNNING if setting("HARDWARE_DIRECT_LOANS") else Loan.State.REQUESTED
     return open_loan(item, member, state=state, location=location, notes=notes, subscription=subscription)
@@ -134,18 +142,13 @@ def end_loan(loan: Loan, storage: Storage | None = None, today: datetime.date | 
         return loan
 
 
-def find_recipient(holder, identifier: str):
+def find_recipient(holder: Member, identifier: str) -> Member:
     """The member named by their exact username or email (any case), for a hand-over.
     Raises ValidationError on ``recipient`` otherwise: members never see a list."""
-    Member = get_user_model()
     text = (identifier or "").strip()
     if not text:
         raise ValidationError({"recipient": [_("Give the username or email of the member.")]})
-    found = list(
-        Member.objects.members()
-        .filter(Q(username=text) | Q(email__iexact=text))
-        .exclude(email="", username="")[:2]
-    )
+    found = list(Member.objects.members().filter(Q(username=text) | Q(email__iexact=text))[:2])
     if len(found) != 1:
         raise ValidationError({"recipient": [_("No member has this exact username or email.")]})
     if found[0].pk == holder.pk:
@@ -153,7 +156,7 @@ def find_recipient(holder, identifier: str):
     return found[0]
 
 
-def offer_handover(loan: Loan, holder, identifier: str) -> Loan:
+def offer_handover(loan: Loan, holder: Member, identifier: str) -> Loan:
     """The holder of a running loan offers it to another member, who must confirm."""
     recipient = find_recipient(holder, identifier)
     with transaction.atomic():
@@ -164,7 +167,7 @@ def offer_handover(loan: Loan, holder, identifier: str) -> Loan:
         return save_loan(loan)
 
 
-def cancel_handover(loan: Loan, holder) -> Loan:
+def cancel_handover(loan: Loan, holder: Member) -> Loan:
     """The holder withdraws a hand-over that the recipient has not confirmed."""
     with transaction.atomic():
         loan = _locked_loan(loan)
@@ -175,7 +178,7 @@ def cancel_handover(loan: Loan, holder) -> Loan:
         return loan
 
 
-def decline_handover(loan: Loan, recipient) -> Loan:
+def decline_handover(loan: Loan, recipient: Member) -> Loan:
     """The recipient says no: the loan stays with its holder."""
     with transaction.atomic():
         loan = _locked_loan(loan)
@@ -186,7 +189,7 @@ def decline_handover(loan: Loan, recipient) -> Loan:
         return loan
 
 
-def accept_handover(loan: Loan, recipient, today: datetime.date | None = None) -> Loan:
+def accept_handover(loan: Loan, recipient: Member, today: datetime.date | None = None) -> Loan:
     """The recipient confirms: the holder's loan ends today and the recipient's
     starts today, in one transaction (never two open loans, never none in between)."""
     day = _today(today)
@@ -202,7 +205,6 @@ def accept_handover(loan: Loan, recipient, today: datetime.date | None = None) -
             member=recipient,
             state=Loan.State.RUNNING,
             start=loan.end,
-            location=loan.location,
             notes=_("Handed over by %(member)s.") % {"member": previous_holder.username},
         )
         return save_loan(handed)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from coin.configuration.models import Configuration
 from hardware_provisioning import loans
 from hardware_provisioning.conf import setting
 from hardware_provisioning.forms import BorrowForm, HandoverForm, ReturnForm
@@ -156,7 +157,7 @@ def decline_handover(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("hardware:index")
 
 
-def lent_hardware_panel(request: HttpRequest, configuration) -> str:
+def lent_hardware_panel(request: HttpRequest, configuration: Configuration) -> str:
     """The panel under a configuration's member page: hardware lent for its
     subscription (coin.configuration.panels)."""
     lent = list(
