@@ -35,6 +35,11 @@ INSTALLED_APPS = [
     "coin.resources",
     "coin.billing",
     "coin.portal",
+    # django-autocomplete-light (dependent choices in admin forms) before the admin,
+    # as its documentation asks; django-import-export (CSV import/export in the admin).
+    "dal",
+    "dal_select2",
+    "import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -21,7 +21,7 @@ NOTIFICATION_EMAILS = ["board@isp.example"]
 SITE_URL = "https://coin.isp.example"
 # A third-party configuration app living outside Coin's packages, enabled exactly
 # as an ISP would enable its own (see EXTENDING.md).
-EXTRA_INSTALLED_APPS = ["simple_dsl", "coin_fiber", "vpn", "coa"]
+EXTRA_INSTALLED_APPS = ["simple_dsl", "coin_fiber", "vpn", "coa", "hardware_provisioning"]
 # vpn: cheap Argon2 parameters (the hashes stay real and slapd checks them);
 # tests that talk to LDAP point LDAP_* at their private slapd (vpn/tests/conftest.py).
 VPN_ARGON2_TIME_COST = 1

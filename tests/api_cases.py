@@ -228,3 +228,19 @@ CASES: dict[str, EndpointCase] = {
         extra_view_permissions=("billing.view_invoice", "billing.view_creditnote", "billing.view_payment"),
     ),
 }
+
+
+def _merge_app_cases() -> None:
+    """Optional apps keep their endpoints' cases in their own ``tests/api_cases.py``
+    (a ``CASES`` dict like the one above), merged here when the app is installed."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    from coin.apps import has_module
+
+    for config in apps.get_app_configs():
+        if config.name != "coin" and has_module(f"{config.name}.tests.api_cases"):
+            CASES.update(import_string(f"{config.name}.tests.api_cases.CASES"))
+
+
+_merge_app_cases()

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import import_cycles  # noqa: E402
 
-OPTIONAL_APPS = {"vpn", "coa", "simple_dsl"}
+OPTIONAL_APPS = {"vpn", "coa", "simple_dsl", "hardware_provisioning"}
 
 
 def documented_dependencies() -> dict[str, set[str]]:

@@ -147,21 +147,34 @@ class SubscriptionRequestAdmin(admin.ModelAdmin):
 admin.site.register(SubscriptionRequest, SubscriptionRequestAdmin)
 
 
-def add_offer_inline(
-    inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite = admin.site
-) -> None:
-    """Let an app that builds on offers (resources' pools, coa's RADIUS group) show its
-    own inline on the offer's admin page without this app knowing it: re-register the
-    offer admin as a subclass with one more inline, whatever admin class is registered."""
+def _add_inline(model, inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite) -> None:
+    """Re-register ``model``'s admin as a subclass with one more inline, whatever admin
+    class is registered (nothing when the model has no admin or already has it)."""
     try:
-        offer_admin = site.get_model_admin(Offer)
+        model_admin = site.get_model_admin(model)
     except admin.sites.NotRegistered:
         return
-    base = type(offer_admin)
+    base = type(model_admin)
     if inline in base.inlines:
         return
     extended = type(
         base.__name__, (base,), {"inlines": [*base.inlines, inline], "__module__": base.__module__}
     )
-    site.unregister(Offer)
-    site.register(Offer, extended)
+    site.unregister(model)
+    site.register(model, extended)
+
+
+def add_offer_inline(
+    inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite = admin.site
+) -> None:
+    """Let an app that builds on offers (resources' pools, coa's RADIUS group) show its
+    own inline on the offer's admin page without this app knowing it."""
+    _add_inline(Offer, inline, site)
+
+
+def add_subscription_inline(
+    inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite = admin.site
+) -> None:
+    """The same for the subscription's admin page (hardware_provisioning's lent
+    hardware): the inline shows below the configuration's own inline."""
+    _add_inline(OfferSubscription, inline, site)

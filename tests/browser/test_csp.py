@@ -33,6 +33,8 @@ PORTAL_PAGES = [
     "/support/",
     "/password/change/",
     "/fiberline/",
+    "/hardware/",
+    "/hardware/available/",
 ]
 
 
