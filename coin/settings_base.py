@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "coin.offers",
     "coin.configuration",
     "coin.provisioning",
+    "coin.members_ldap",
     "coin.resources",
     "coin.billing",
     "django.contrib.admin",
