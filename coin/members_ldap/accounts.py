@@ -3,6 +3,7 @@ is disabled, what the entry holds, and which POSIX id a member gets. Pure
 functions of their arguments, except ``ensure_accounts`` (database)."""
 
 import datetime
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +13,7 @@ from coin.members.models import Member
 from coin.members_ldap.conf import setting
 
 Status = Member.Status
+logger = logging.getLogger(__name__)
 
 
 def in_good_standing(
@@ -89,10 +91,13 @@ def free_id_numbers(count: int, taken: Iterable[int], first: int, last: int) -> 
     return numbers
 
 
-def ensure_accounts(member_ids: Iterable[int]) -> None:
+def ensure_accounts(member_ids: Iterable[int], strict: bool = True) -> None:
     """Give each member a DirectoryAccount (and a POSIX id when MEMBERS_LDAP_POSIX),
     in a few queries. Ids are taken under a lock on the table's rows, so two
-    writers never hand out the same one (and a unique constraint backs it)."""
+    writers never hand out the same one (and a unique constraint backs it). A full
+    MEMBERS_LDAP_ID_RANGE raises ValueError; with ``strict=False`` (a member's own
+    save, which must not fail for it) it is logged and the members go without a
+    POSIX id until the range is widened and members_ldap_sync runs."""
     from coin.members_ldap.models import DirectoryAccount
 
     member_ids = list(member_ids)
@@ -118,6 +123,13 @@ def ensure_accounts(member_ids: Iterable[int]) -> None:
             .values_list("id_number", flat=True)
         )
         accounts = list(DirectoryAccount.objects.filter(member_id__in=without, id_number__isnull=True))
-        for account, number in zip(accounts, free_id_numbers(len(accounts), taken, first, last), strict=True):
+        try:
+            numbers = free_id_numbers(len(accounts), taken, first, last)
+        except ValueError as error:
+            if strict:
+                raise
+            logger.error("%s (members %s have no POSIX id)", error, [a.member_id for a in accounts])
+            return
+        for account, number in zip(accounts, numbers, strict=True):
             account.id_number = number
         DirectoryAccount.objects.bulk_update(accounts, ["id_number"], batch_size=2000)

@@ -47,7 +47,7 @@ def push_member(sender, instance: Member, raw: bool = False, update_fields=None,
     from coin.members_ldap.models import DirectoryAccount
 
     with transaction.atomic():
-        ensure_accounts([instance.pk])
+        ensure_accounts([instance.pk], strict=False)
         if pending is not None:
             DirectoryAccount.objects.filter(member_id=instance.pk).update(password_hash=pending)
             delattr(instance, _PENDING_HASH)

@@ -218,7 +218,7 @@ def test_a_login_adds_no_job(client, members_ldap, member):
     assert ProvisioningJob.objects.count() == before
 
 
-def test_posix_ids_are_stable_and_from_the_range(member_factory, members_ldap, settings):
+def test_posix_ids_are_stable_and_from_the_range(member_factory, members_ldap, settings, caplog):
     settings.MEMBERS_LDAP_POSIX = True
     settings.MEMBERS_LDAP_ID_RANGE = (20000, 20002)
     first, second = member_factory(username="p1"), member_factory(username="p2")
@@ -241,8 +241,13 @@ def test_posix_ids_are_stable_and_from_the_range(member_factory, members_ldap, s
     push()
     assert members_ldap.read(dn(members_ldap, "p3"))["uidNumber"] == ["20001"]  # freed, lowest free
     member_factory(username="p4")
-    with pytest.raises(ValueError, match="MEMBERS_LDAP_ID_RANGE 20000-20002 is full"):
-        member_factory(username="p5")
+    with caplog.at_level("ERROR"):
+        member_factory(username="p5")  # the range is full: the save still succeeds
+    assert "MEMBERS_LDAP_ID_RANGE 20000-20002 is full" in caplog.text
+    push()
+    assert members_ldap.read(dn(members_ldap, "p5"))["objectClass"] == ["inetOrgPerson"]
+    with pytest.raises(CommandError, match="MEMBERS_LDAP_ID_RANGE 20000-20002 is full"):
+        call_command("members_ldap_sync", stdout=io.StringIO())
 
 
 def test_ldap_down_during_50_changes_loses_nothing_and_keeps_order(member_factory, members_ldap):

@@ -24,7 +24,10 @@ class Command(BaseCommand):
         except Exception as error:
             raise CommandError(f"Cannot reach the LDAP server: {error}") from error
         try:
-            wanted = sync.wanted_members(create_accounts=not dry_run)
+            try:
+                wanted = sync.wanted_members(create_accounts=not dry_run)
+            except ValueError as error:  # a full MEMBERS_LDAP_ID_RANGE
+                raise CommandError(str(error)) from error
             current = directory.read_all(connection)
             drift = sync.compare(wanted, current, directory.group_members(connection))
             for line in drift.describe():
