@@ -106,20 +106,19 @@ def slapd_server():
 
 
 @pytest.fixture
-def ldap_server(slapd_server):
-    """The private slapd, empty, with the LDAP_* settings pointing at it."""
-    from django.test import override_settings
-
+def ldap_server(slapd_server, settings):
+    """The private slapd, empty, with the LDAP_* settings pointing at it. Set
+    through pytest-django's ``settings`` (not override_settings), so that a test's
+    own ``settings`` changes are undone in the right order whatever the order of
+    its fixtures."""
     slapd_server.start()  # a test may have stopped it
     slapd_server.clear()
     env = slapd_server.env
-    with override_settings(
-        LDAP_URI=env["LDAP_URI"],
-        LDAP_BIND_DN=env["LDAP_BIND_DN"],
-        LDAP_BIND_PASSWORD=env["LDAP_BIND_PASSWORD"],
-        VPN_LDAP_BASE_DN=env["VPN_LDAP_BASE_DN"],
-    ):
-        yield slapd_server
+    settings.LDAP_URI = env["LDAP_URI"]
+    settings.LDAP_BIND_DN = env["LDAP_BIND_DN"]
+    settings.LDAP_BIND_PASSWORD = env["LDAP_BIND_PASSWORD"]
+    settings.VPN_LDAP_BASE_DN = env["VPN_LDAP_BASE_DN"]
+    yield slapd_server
     slapd_server.start()
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.checks import Error, register
 
 from coin.ldap.passwords import SCHEMES
@@ -5,7 +7,7 @@ from coin.members_ldap.conf import setting
 
 
 @register()
-def members_ldap_settings(app_configs, **kwargs) -> list[Error]:
+def members_ldap_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Settings that cannot work, said at start-up rather than at the first push."""
     errors = []
     if setting("LDAP_ACTIVATE") is True and not setting("MEMBERS_LDAP_BASE_DN"):

@@ -8,6 +8,8 @@
 - ``pre_delete`` of Member: a "delete" job.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
@@ -31,14 +33,20 @@ def ldap_hash(raw_password: str) -> str:
 
 
 @receiver(password_set, dispatch_uid="members-ldap-password")
-def derive_ldap_hash(sender, member: Member, raw_password: str | None, **kwargs) -> None:
+def derive_ldap_hash(sender: type[Member], member: Member, raw_password: str | None, **kwargs: Any) -> None:
     if not conf.enabled():
         return
     setattr(member, _PENDING_HASH, ldap_hash(raw_password) if raw_password is not None else "")
 
 
 @receiver(post_save, sender=Member, dispatch_uid="members-ldap-save")
-def push_member(sender, instance: Member, raw: bool = False, update_fields=None, **kwargs) -> None:
+def push_member(
+    sender: type[Member],
+    instance: Member,
+    raw: bool = False,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
+) -> None:
     if raw or not conf.enabled():
         return
     pending = getattr(instance, _PENDING_HASH, None)
@@ -55,6 +63,6 @@ def push_member(sender, instance: Member, raw: bool = False, update_fields=None,
 
 
 @receiver(pre_delete, sender=Member, dispatch_uid="members-ldap-delete")
-def push_deletion(sender, instance: Member, **kwargs) -> None:
+def push_deletion(sender: type[Member], instance: Member, **kwargs: Any) -> None:
     if conf.enabled():
         schedule_member(instance, action="delete")

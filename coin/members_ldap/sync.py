@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from ldap.ldapobject import LDAPObject
 
 from coin.ldap import directory as ldap_directory
 from coin.members.models import Member
@@ -116,7 +117,7 @@ def compare(
 
 
 def repair(
-    connection, drift: Drift, on_item: Callable[[str], None] | None = None
+    connection: LDAPObject, drift: Drift, on_item: Callable[[str], None] | None = None
 ) -> tuple[int, list[tuple[str, str]]]:
     """Apply the drift's repairs; one failure does not stop the others.
     Returns (repaired, [(uid, error)])."""
