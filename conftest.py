@@ -139,6 +139,32 @@ def private_root(settings, tmp_path):
     return settings.PRIVATE_STORAGE_ROOT
 
 
+@pytest.fixture(scope="session")
+def slapd_server():
+    """One private slapd per test process (so per xdist worker)."""
+    from tests.harness.slapd import private_slapd
+
+    with private_slapd() as server:
+        yield server
+
+
+@pytest.fixture
+def ldap_server(slapd_server, settings):
+    """The private slapd, empty, with the LDAP_* settings pointing at it. Set
+    through pytest-django's ``settings`` (not override_settings), so that a test's
+    own ``settings`` changes are undone in the right order whatever the order of
+    its fixtures."""
+    slapd_server.start()  # a test may have stopped it
+    slapd_server.clear()
+    env = slapd_server.env
+    settings.LDAP_URI = env["LDAP_URI"]
+    settings.LDAP_BIND_DN = env["LDAP_BIND_DN"]
+    settings.LDAP_BIND_PASSWORD = env["LDAP_BIND_PASSWORD"]
+    settings.VPN_LDAP_BASE_DN = env["VPN_LDAP_BASE_DN"]
+    yield slapd_server
+    slapd_server.start()
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked postgres_only check what only PostgreSQL guarantees (row locks
     under real concurrency, database triggers): on another database they are

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "coin.offers",
     "coin.provisioning",
     "coin.configuration",
+    "coin.members_ldap",
     "coin.resources",
     "coin.billing",
     "coin.portal",

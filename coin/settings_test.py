@@ -22,11 +22,11 @@ SITE_URL = "https://coin.isp.example"
 # A third-party configuration app living outside Coin's packages, enabled exactly
 # as an ISP would enable its own (see EXTENDING.md).
 EXTRA_INSTALLED_APPS = ["simple_dsl", "coin_fiber", "vpn", "coa", "hardware_provisioning"]
-# vpn: cheap Argon2 parameters (the hashes stay real and slapd checks them);
-# tests that talk to LDAP point LDAP_* at their private slapd (vpn/tests/conftest.py).
-VPN_ARGON2_TIME_COST = 1
-VPN_ARGON2_MEMORY_COST = 1024
-VPN_ARGON2_PARALLELISM = 1
+# LDAP (vpn, members): cheap Argon2 parameters (the hashes stay real and slapd checks them);
+# tests that talk to LDAP point LDAP_* at their private slapd (conftest.py: ldap_server).
+LDAP_ARGON2_TIME_COST = 1
+LDAP_ARGON2_MEMORY_COST = 1024
+LDAP_ARGON2_PARALLELISM = 1
 LDAP_URI = "ldap://127.0.0.1:9/"
 LDAP_TIMEOUT = 2
 FIBER_INVENTORY_URL = "http://127.0.0.1:9/lines"  # tests point it at their own server

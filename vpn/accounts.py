@@ -68,8 +68,17 @@ def endpoint_problem(field: str, value: str | None, networks: Iterable[IPNetwork
 def effective_endpoint(field: str, value: str | None, networks: list[IPNetwork]) -> str | None:
     """The endpoint pushed to the directory: the chosen one while it lies inside the
     subnets, the default one otherwise (e.g. right after the subnets changed)."""
-    if value and endpoint_problem(field, value, networks) is None:
-        return str(ipaddress.ip_address(value))
+    if value:
+        version = 4 if field == "ipv4_endpoint" else 6
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            address = None
+        # The same test as endpoint_problem(), without building its messages: the
+        # sync calls this for every account.
+        if address is not None and address.version == version:
+            if any(network.version == version and address in network for network in networks):
+                return str(address)
     ipv4, ipv6 = default_endpoints(networks)
     return ipv4 if field == "ipv4_endpoint" else ipv6
 

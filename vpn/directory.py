@@ -19,16 +19,20 @@ state (adding it, or modifying only what differs, removing what should not be
 there); ``delete_account`` is a no-op for an entry already gone.
 """
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import ldap
 import ldap.dn
 import ldap.modlist
+from ldap.ldapobject import LDAPObject
 
+from coin.ldap import directory as ldap_directory
+from coin.ldap.directory import Entry, Modlist
 from vpn.conf import setting
 
 OBJECT_CLASSES = ["account", "radiusprofile", "coinVPNAccount"]
-MANAGED_ATTRIBUTES = [
+MANAGED_ATTRIBUTES = (
     "objectClass",
     "uid",
     "userPassword",
@@ -37,8 +41,8 @@ MANAGED_ATTRIBUTES = [
     "coinVPNActive",
     "coinVPNIPv6Endpoint",
     "coinVPNIPv6Route",
-]
-Entry = dict[str, list[bytes]]
+)
+connect = ldap_directory.connect
 
 
 def base_dn() -> str:
@@ -47,20 +51,6 @@ def base_dn() -> str:
 
 def account_dn(login: str) -> str:
     return f"uid={ldap.dn.escape_dn_chars(login)},{base_dn()}"
-
-
-def connect() -> "ldap.ldapobject.LDAPObject":
-    """A bound connection to LDAP_URI (StartTLS first when LDAP_START_TLS)."""
-    timeout = setting("LDAP_TIMEOUT")
-    connection = ldap.initialize(setting("LDAP_URI"))
-    connection.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
-    connection.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
-    connection.set_option(ldap.OPT_TIMEOUT, timeout)
-    connection.set_option(ldap.OPT_REFERRALS, 0)
-    if setting("LDAP_START_TLS"):
-        connection.start_tls_s()
-    connection.simple_bind_s(setting("LDAP_BIND_DN"), setting("LDAP_BIND_PASSWORD"))
-    return connection
 
 
 def entry_for(account: dict[str, Any]) -> Entry:
@@ -85,88 +75,52 @@ def entry_for(account: dict[str, Any]) -> Entry:
 
 
 def normalise(entry: Entry) -> Entry:
-    """Managed attributes only, under their schema names, values sorted (LDAP
-    attribute names are case-insensitive and values unordered)."""
-    by_lower = {name.lower(): name for name in MANAGED_ATTRIBUTES}
-    result: Entry = {}
-    for name, values in entry.items():
-        canonical = by_lower.get(name.lower())
-        if canonical is not None:
-            result[canonical] = sorted(values)
-    if "objectClass" in result:
-        result["objectClass"] = sorted(value.lower() for value in result["objectClass"])
-    return result
+    """Managed attributes only, under their schema names, values sorted."""
+    return ldap_directory.normalise(entry, MANAGED_ATTRIBUTES)
 
 
-def differences(current: Entry, wanted: Entry) -> list:
+def differences(current: Entry, wanted: Entry) -> Modlist:
     """The modify list that turns ``current`` into ``wanted`` (empty when equal)."""
-    current, wanted = normalise(current), normalise(wanted)
-    if current.get("objectClass") == wanted.get("objectClass"):
-        current.pop("objectClass", None)
-        wanted.pop("objectClass", None)
-    else:
-        wanted["objectClass"] = [value.encode() for value in OBJECT_CLASSES]
-    return ldap.modlist.modifyModlist(current, wanted)
+    return ldap_directory.differences(current, wanted, MANAGED_ATTRIBUTES)
 
 
-def read_account(connection, login: str) -> Entry | None:
-    try:
-        results = connection.search_s(
-            account_dn(login), ldap.SCOPE_BASE, "(objectClass=*)", MANAGED_ATTRIBUTES
-        )
-    except ldap.NO_SUCH_OBJECT:
-        return None
-    return results[0][1] if results else None
+def read_account(connection: LDAPObject, login: str) -> Entry | None:
+    return ldap_directory.read_entry(connection, account_dn(login), MANAGED_ATTRIBUTES)
 
 
-def read_all(connection) -> dict[str, Entry]:
-    """Every account entry under the base DN, by login (one paged-free subtree search)."""
-    results = connection.search_s(
-        base_dn(), ldap.SCOPE_ONELEVEL, "(objectClass=coinVPNAccount)", MANAGED_ATTRIBUTES
-    )
+def read_all(connection: LDAPObject) -> dict[str, Entry]:
+    """Every account entry under the base DN, by login: one paged one-level search."""
     entries = {}
-    for _dn, attributes in results:
+    for _dn, attributes in ldap_directory.paged_search(
+        connection, base_dn(), "(objectClass=coinVPNAccount)", MANAGED_ATTRIBUTES
+    ):
         uid = attributes.get("uid") or attributes.get("userid")
         if uid:
             entries[uid[0].decode()] = attributes
     return entries
 
 
-def add_account(connection, account: dict[str, Any]) -> None:
+def add_account(connection: LDAPObject, account: dict[str, Any]) -> None:
     connection.add_s(account_dn(account["login"]), ldap.modlist.addModlist(entry_for(account)))
 
 
-def add_accounts(connection, accounts, window: int = 64, on_item=None) -> list[tuple[str, str]]:
-    """Add many entries, keeping up to ``window`` adds in flight on the connection
-    (asynchronous LDAP operations) instead of waiting for each answer. Returns the
+def add_accounts(
+    connection: LDAPObject,
+    accounts: Iterable[dict[str, Any]],
+    window: int = 64,
+    on_item: Callable[[str], None] | None = None,
+) -> list[tuple[str, str]]:
+    """Add many entries, pipelined (see coin.ldap.directory.add_many). Returns the
     failures as (login, error); an entry that exists already is no failure."""
-    pending: list[tuple[int, str]] = []
-    failures: list[tuple[str, str]] = []
-
-    def collect() -> None:
-        message_id, login = pending.pop(0)
-        try:
-            connection.result(message_id)
-        except ldap.ALREADY_EXISTS:
-            pass
-        except ldap.LDAPError as error:
-            failures.append((login, str(error)))
-        if on_item:
-            on_item(login)
-
-    for account in accounts:
-        login = account["login"]
-        pending.append(
-            (connection.add(account_dn(login), ldap.modlist.addModlist(entry_for(account))), login)
-        )
-        if len(pending) >= window:
-            collect()
-    while pending:
-        collect()
-    return failures
+    return ldap_directory.add_many(
+        connection,
+        ((a["login"], account_dn(a["login"]), entry_for(a)) for a in accounts),
+        window=window,
+        on_item=on_item,
+    )
 
 
-def put_account(connection, account: dict[str, Any]) -> str:
+def put_account(connection: LDAPObject, account: dict[str, Any]) -> str:
     """Make the account's entry hold exactly ``account``: "added", "modified" or
     "unchanged"."""
     wanted = entry_for(account)
@@ -184,7 +138,7 @@ def put_account(connection, account: dict[str, Any]) -> str:
     return "modified"
 
 
-def delete_account(connection, login: str) -> bool:
+def delete_account(connection: LDAPObject, login: str) -> bool:
     """Remove the entry; False when there was none."""
     try:
         connection.delete_s(account_dn(login))

@@ -126,6 +126,21 @@ class Member(AbstractUser):
             self.username = generate_username(self)
         super().save(*args, **kwargs)
 
+    def set_password(self, raw_password: str | None) -> None:
+        """Django's, then the ``password_set`` signal (coin.members.signals), so
+        apps built on members (LDAP) derive their own hash while the clear password
+        is at hand; it is never stored."""
+        super().set_password(raw_password)
+        from coin.members.signals import password_set
+
+        password_set.send(sender=type(self), member=self, raw_password=raw_password)
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        from coin.members.signals import password_set
+
+        password_set.send(sender=type(self), member=self, raw_password=None)
+
     def membership_end_date(self) -> datetime.date | None:
         """Last day covered by a membership fee, or None if no fee was ever paid."""
         return self.membership_fees.aggregate(end=models.Max("end_date"))["end"]

@@ -3,7 +3,8 @@
 Rules:
 - a job is written in the transaction that changes the configuration, so a change
   and its job are saved together or not at all;
-- jobs of one subject (one configuration) run one at a time, oldest first; a failed
+- jobs of one subject (one configuration, or another subject such as a member:
+  ``schedule_subject``) run one at a time, oldest first; a failed
   job blocks the later ones of its subject until it succeeds, so the far end never
   sees changes out of order;
 - a failed job is retried after backoff_delay(attempts), for ever: nothing is lost.
@@ -13,6 +14,7 @@ import datetime
 import functools
 import logging
 import traceback
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -47,14 +49,38 @@ def backoff_delay(attempts: int) -> datetime.timedelta:
 def schedule(configuration: "Configuration", action: str = "update") -> list[ProvisioningJob]:
     """Record one job per provisioner of the configuration's type (none if it has no
     backend) and have the worker run them once the transaction commits."""
+    return schedule_subject(
+        subject_of(configuration),
+        configuration,
+        type(configuration).provisioners,
+        action,
+        configuration=configuration,
+    )
+
+
+def schedule_subject(
+    subject: str,
+    target: object,
+    provisioners: Sequence[str],
+    action: str = "update",
+    configuration: "Configuration | None" = None,
+    skip_if_same_as_last: bool = False,
+) -> list[ProvisioningJob]:
+    """Record one job per provisioner for any ``subject`` (a stable name such as
+    ``member:12``: its jobs run one at a time, oldest first), each provisioner's
+    ``snapshot(target, action)`` as payload, and have the worker run them once the
+    transaction commits. ``configuration`` links the jobs to a configuration when
+    the subject is one. A job identical to the subject's last untried one is
+    dropped; with ``skip_if_same_as_last``, also one identical to its last job
+    whatever its state (the far end holds, or will hold, that state already)."""
     jobs = []
-    for path in type(configuration).provisioners:
-        payload = load_provisioner(path).snapshot(configuration, action)
-        if _same_as_last_unstarted(configuration, path, action, payload):
+    for path in provisioners:
+        payload = load_provisioner(path).snapshot(target, action)
+        if _same_as_last(subject, path, action, payload, any_state=skip_if_same_as_last):
             continue
         jobs.append(
             ProvisioningJob.objects.create(
-                subject=subject_of(configuration),
+                subject=subject,
                 configuration=configuration,
                 provisioner=path,
                 action=action,
@@ -62,7 +88,6 @@ def schedule(configuration: "Configuration", action: str = "update") -> list[Pro
             )
         )
     if jobs:
-        subject = jobs[0].subject
         _enqueue_on_commit(subject)
     return jobs
 
@@ -73,23 +98,16 @@ def load_provisioner(path: str) -> Provisioner:
     return found
 
 
-def _same_as_last_unstarted(
-    configuration: "Configuration", provisioner: str, action: str, payload: dict[str, Any]
+def _same_as_last(
+    subject: str, provisioner: str, action: str, payload: dict[str, Any], any_state: bool
 ) -> bool:
     """A job identical to the subject's last one that has not been tried yet adds
-    nothing (e.g. several subnets of one configuration changed in one transaction)."""
-    last = (
-        ProvisioningJob.objects.filter(subject=subject_of(configuration), provisioner=provisioner)
-        .order_by("-id")
-        .first()
-    )
-    return (
-        last is not None
-        and last.state == State.PENDING
-        and last.attempts == 0
-        and last.action == action
-        and last.payload == payload
-    )
+    nothing (e.g. several subnets of one configuration changed in one transaction);
+    with ``any_state``, neither does one identical to its last job."""
+    last = ProvisioningJob.objects.filter(subject=subject, provisioner=provisioner).order_by("-id").first()
+    if last is None or last.action != action or last.payload != payload:
+        return False
+    return any_state or (last.state == State.PENDING and last.attempts == 0)
 
 
 def enqueue(subject: str, run_after: datetime.datetime | None = None) -> None:

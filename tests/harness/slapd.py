@@ -5,7 +5,7 @@
 builds a cn=config in a temporary folder (schemas core, cosine, inetorgperson, nis,
 then FreeRADIUS's radiusprofile subset and Coin's coin-vpn schema from vpn/ldap/;
 modules back_mdb, argon2 and pw-sha2), an mdb database for ``dc=coin,dc=test`` with
-``ou=vpn`` under it, and serves it on 127.0.0.1 on a free port and on an ldapi://
+``ou=vpn`` and ``ou=members`` under it, and serves it on 127.0.0.1 on a free port and on an ldapi://
 unix socket (which also reaches into network namespaces). The command gets the
 LDAP_* environment variables. As a library: ``with private_slapd() as server``.
 The server is stopped by its PID.
@@ -31,6 +31,7 @@ SYSTEM_SCHEMAS = [
 PROJECT_SCHEMAS = [ROOT / "vpn" / "ldap" / "radiusprofile.ldif", ROOT / "vpn" / "ldap" / "coin-vpn.ldif"]
 SUFFIX = "dc=coin,dc=test"
 VPN_BASE = f"ou=vpn,{SUFFIX}"
+MEMBERS_BASE = f"ou=members,{SUFFIX}"
 ROOT_DN = f"cn=admin,{SUFFIX}"
 ROOT_PASSWORD = "slapd-test-admin"  # noqa: S105 (a throw-away server)
 
@@ -58,7 +59,7 @@ class Slapd:
         self.url = f"ldap://127.0.0.1:{self.port}/"
         self.socket_path = root / "ldapi"
         self.ldapi_url = "ldapi://" + urllib.parse.quote(str(self.socket_path), safe="")
-        self.suffix, self.base_dn = SUFFIX, VPN_BASE
+        self.suffix, self.base_dn, self.members_dn = SUFFIX, VPN_BASE, MEMBERS_BASE
         self.root_dn, self.root_password = ROOT_DN, ROOT_PASSWORD
         self.process: subprocess.Popen | None = None
         self._configure()
@@ -70,6 +71,7 @@ class Slapd:
             "LDAP_BIND_DN": self.root_dn,
             "LDAP_BIND_PASSWORD": self.root_password,
             "VPN_LDAP_BASE_DN": self.base_dn,
+            "MEMBERS_LDAP_BASE_DN": self.members_dn,
             "LDAPI_URI": self.ldapi_url,
         }
 
@@ -122,6 +124,7 @@ olcDbMaxSize: 1073741824
 olcDbNoSync: TRUE
 olcDbIndex: objectClass eq
 olcDbIndex: uid eq
+olcDbIndex: member eq
 olcAccess: {{0}}to attrs=userPassword by anonymous auth by * none
 olcAccess: {{1}}to * by users read by * none
 """
@@ -136,6 +139,10 @@ o: Coin tests
 dn: {VPN_BASE}
 objectClass: organizationalUnit
 ou: vpn
+
+dn: {MEMBERS_BASE}
+objectClass: organizationalUnit
+ou: members
 """
         (self.root / "base.ldif").write_text(base)
         _run(["slapadd", "-n1", "-F", str(config_dir), "-l", str(self.root / "base.ldif")])
@@ -219,12 +226,30 @@ ou: vpn
             text=True,
         )
 
+    def bind(self, dn: str, password: str) -> subprocess.CompletedProcess:
+        """``ldapwhoami`` bound as ``dn`` with ``password`` (returncode 0: it binds)."""
+        return subprocess.run(
+            ["ldapwhoami", "-x", "-H", self.url, "-D", dn, "-w", password], capture_output=True, text=True
+        )
+
+    def read(self, dn: str, *attributes: str) -> dict[str, list[str]] | None:
+        """One entry as ``ldapsearch`` prints it, None when it does not exist."""
+        result = self.tool(
+            "ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-b", dn, "-s", "base", *(attributes or ("*",)),
+            check=False,
+        )  # fmt: skip
+        if result.returncode == 32:  # noSuchObject
+            return None
+        result.check_returncode()
+        return parse_ldif(result.stdout)
+
     def clear(self) -> None:
-        """Delete every entry under the VPN base."""
-        result = self.tool("ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-b", self.base_dn, "-s", "one", "dn")
-        dns = [line[4:] for line in result.stdout.splitlines() if line.startswith("dn: ")]
-        if dns:
-            self.tool("ldapdelete", input="\n".join(dns) + "\n")
+        """Delete every entry under the VPN and members bases."""
+        for base in (self.base_dn, self.members_dn):
+            result = self.tool("ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-b", base, "-s", "one", "dn")
+            dns = [line[4:] for line in result.stdout.splitlines() if line.startswith("dn: ")]
+            if dns:
+                self.tool("ldapdelete", input="\n".join(dns) + "\n")
 
 
 def parse_ldif_entries(text: str) -> list[dict[str, list[str]]]:

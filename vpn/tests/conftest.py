@@ -1,30 +1,4 @@
 import pytest
-from django.test import override_settings
-
-from tests.harness.slapd import private_slapd
-
-
-@pytest.fixture(scope="session")
-def slapd_server():
-    """One private slapd per test process (so per xdist worker)."""
-    with private_slapd() as server:
-        yield server
-
-
-@pytest.fixture
-def ldap_server(slapd_server):
-    """The private slapd, empty, with the LDAP_* settings pointing at it."""
-    slapd_server.start()  # a test may have stopped it
-    slapd_server.clear()
-    env = slapd_server.env
-    with override_settings(
-        LDAP_URI=env["LDAP_URI"],
-        LDAP_BIND_DN=env["LDAP_BIND_DN"],
-        LDAP_BIND_PASSWORD=env["LDAP_BIND_PASSWORD"],
-        VPN_LDAP_BASE_DN=env["VPN_LDAP_BASE_DN"],
-    ):
-        yield slapd_server
-    slapd_server.start()
 
 
 @pytest.fixture
