@@ -2,10 +2,10 @@
 (``clean()``); loans are saved through ``hardware_provisioning.loans.save_loan``
 so that two clients racing for one item get a 400 naming ``item``, not a 500."""
 
-from coin.api.validation import model_clean, refusals
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from coin.validation import model_clean, refusals
 from hardware_provisioning.loans import save_loan
 from hardware_provisioning.mac import normalise_mac
 from hardware_provisioning.models import Item, ItemState, ItemType, Loan, Storage
