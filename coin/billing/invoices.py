@@ -210,8 +210,7 @@ def number_drafts(drafts: list[tuple[Invoice, Decimal]]) -> None:
     # Members locked above: a payment recorded meanwhile waits, then allocates itself.
     for member_id in sorted(payments.members_with_credit(member_ids)):
         payments.allocate(member_id)
-    for invoice in invoices:
-        documents.on_invoice_validated(invoice)
+    documents.on_invoices_validated(invoices)
 
 
 def _per_invoice(invoices: list[Invoice], name: str) -> Value | RawSQL:

@@ -56,7 +56,7 @@ def test_two_charge_runs_at_once_bill_each_period_once(member_factory, vpn, offe
 
     reports = run_together(lambda _i: charge_subscriptions(d("2025-03-01")))
 
-    issued = sum(len(report.invoices) for report in reports)
+    issued = sum(report.issued for report in reports)
     skipped = sum(len(report.skipped) for report in reports)
     assert not any(report.failed for report in reports)
     # Each member is invoiced once. The other run skipped the members it had planned
@@ -100,7 +100,7 @@ def test_two_runs_in_small_batches_race_batch_by_batch(
     reports = run_together(lambda _i: charge_subscriptions(d("2025-03-01")))
 
     assert not any(report.failed for report in reports)
-    assert sum(len(report.invoices) for report in reports) == 30
+    assert sum(report.issued for report in reports) == 30
     assert sum(len(report.skipped) for report in reports) <= 30  # as many as both runs planned
     assert Invoice.objects.count() == 30
     assert InvoiceDetail.objects.count() == 30 * 5
@@ -123,6 +123,6 @@ def test_a_run_and_single_invoices_of_the_same_members_share_the_series(member_f
         return None
 
     report, _ = run_together(work)
-    assert len(report.invoices) == 40 and not report.failed and not report.skipped
+    assert report.issued == 40 and not report.failed and not report.skipped
     assert Invoice.objects.count() == 40 + len(members[::3])
     assert_gapless(list(Invoice.objects.values_list("number", flat=True)), 2025)
