@@ -107,6 +107,32 @@ def test_two_runs_in_small_batches_race_batch_by_batch(
     assert_gapless(list(Invoice.objects.values_list("number", flat=True)), 2025)
 
 
+def test_two_runs_reading_small_pages_race_page_by_page(
+    member_factory, vpn, offer_factory, subscribe, monkeypatch
+):
+    """Pages of 5 subscriptions (two per member: a page ends inside a member) and
+    batches of 3 members: each run plans a page while the other issues, so one plans
+    members the other has just billed (it finds nothing left, or is refused by the
+    constraints and skips them); still each period once, numbers gapless, no member
+    failed, and a skipped member's draft rolled back whole."""
+    monkeypatch.setattr(charge_run, "PAGE_SIZE", 5)
+    monkeypatch.setattr(charge_run, "BATCH_SIZE", 3)
+    quarterly = offer_factory(billing_period=3, period_fees=Decimal("27"), initial_fees=Decimal("5"))
+    members = [member_factory() for _ in range(24)]
+    for person in members:
+        subscribe(person, vpn, "2025-01-20")
+        subscribe(person, quarterly, "2025-02-10")
+
+    reports = run_together(lambda _i: charge_subscriptions(d("2025-03-01")))
+
+    assert not any(report.failed or report.failed_subscriptions for report in reports)
+    assert sum(report.issued for report in reports) == 24
+    assert Invoice.objects.count() == 24 and not Invoice.objects.drafts().exists()
+    assert sorted(Invoice.objects.values_list("member", flat=True)) == sorted(m.pk for m in members)
+    assert InvoiceDetail.objects.count() == 24 * 5
+    assert_gapless(list(Invoice.objects.values_list("number", flat=True)), 2025)
+
+
 def test_a_run_and_single_invoices_of_the_same_members_share_the_series(member_factory, vpn, subscribe):
     """A batch locks its members (by id), then the sequence; issue_invoice locks its
     member, then the sequence: the same order, so they wait for each other without
