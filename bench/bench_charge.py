@@ -323,12 +323,12 @@ def main() -> int:
     parser.add_argument(
         "--members", type=int, nargs="+", default=SIZES, help="sizes to run (default: 10000 100000)"
     )
-    parser.add_argument("--rounds", type=int, default=None, help="rounds per size (default 3, 2 from 50,000)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per size (default 3, 1 from 50,000)")
     parser.add_argument("--figures", help="write the figures of the size as JSON to this file")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     if len(args.members) == 1 or connection.vendor != "postgresql":
-        figures = [bench(size, args.rounds or (2 if size >= 50_000 else 3)) for size in args.members]
+        figures = [bench(size, args.rounds or (1 if size >= 50_000 else 3)) for size in args.members]
         if args.figures:
             Path(args.figures).write_text(json.dumps(figures))
         return 0
