@@ -1,6 +1,6 @@
 """Bills' documents: the hooks that follow an issue, and the PDFs as responses.
 
-The ledger (invoices.py, receipts.py) calls ``on_invoice_validated`` (and the credit
+The ledger (invoices.py, receipts.py) calls ``on_invoices_validated`` (and the credit
 note's and receipt's hooks) inside the transaction that issues a bill; the views call
 ``invoice_pdf_response`` once they have checked that the invoice belongs to the
 member (or that staff asks). Rendering is slow (a tenth of a second) and sending mail
@@ -9,6 +9,7 @@ committed, never inside it. What is rendered is pdf.py's, what is emailed emails
 """
 
 import logging
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from django.conf import settings
@@ -21,9 +22,9 @@ from coin.billing.models import CreditNote, Invoice, Receipt
 from coin.billing.pdf import Bill, pdf_filename
 from coin.billing.tasks import (
     render_credit_note_pdf_task,
-    render_invoice_pdf_task,
+    render_invoice_pdfs_task,
     render_receipt_pdf_task,
-    send_new_invoice_email_task,
+    send_new_invoice_emails_task,
 )
 
 logger = logging.getLogger(__name__)
@@ -35,13 +36,23 @@ OFFLOAD_HEADERS = {"x-accel-redirect": "X-Accel-Redirect", "x-sendfile": "X-Send
 
 
 def on_invoice_validated(invoice: Invoice) -> None:
-    """Called in the validating transaction: once it commits, render the PDF and email
-    the member (both in the background worker; nothing happens on a rollback)."""
-    invoice_id = invoice.pk
+    """on_invoices_validated() for one invoice."""
+    on_invoices_validated([invoice])
+
+
+def on_invoices_validated(invoices: Sequence[Invoice]) -> None:
+    """Called in the validating transaction with the invoices it validated (one, or a
+    charge run's batch): once it commits, render their PDFs and email their members,
+    in the background worker, by two tasks whatever their number (queueing a task is a
+    database write: two per invoice cost a charge run ten times its own work). Nothing
+    happens on a rollback."""
+    invoice_ids = [invoice.pk for invoice in invoices]
+    if not invoice_ids:
+        return
 
     def enqueue() -> None:
-        render_invoice_pdf_task.enqueue(invoice_id)
-        send_new_invoice_email_task.enqueue(invoice_id)
+        render_invoice_pdfs_task.enqueue(invoice_ids)
+        send_new_invoice_emails_task.enqueue(invoice_ids)
 
     transaction.on_commit(enqueue, robust=True)
 

@@ -179,7 +179,8 @@ def validate_invoice(invoice: Invoice) -> Invoice:
 def number_drafts(drafts: list[tuple[Invoice, Decimal]]) -> None:
     """Validate drafts created or locked in the current transaction, all of one date,
     each with its total: number them in the order given, fix their total and due date,
-    pay them from their members' credit, and hand each to the documents part (PDF, email).
+    pay them from their members' credit, and hand them to the documents part at once (PDFs,
+    emails: two background tasks for the lot).
 
     The second half of issuing, and the same for one draft or a charge run's batch: a
     fixed number of statements whatever the number of drafts (locks, numbers, one UPDATE,
@@ -211,8 +212,7 @@ def number_drafts(drafts: list[tuple[Invoice, Decimal]]) -> None:
     # Members locked above: a payment recorded meanwhile waits, then allocates itself.
     for member_id in sorted(ledger.members_with_credit(member_ids)):
         ledger.allocate(member_id)
-    for invoice in invoices:
-        documents.on_invoice_validated(invoice)
+    documents.on_invoices_validated(invoices)
 
 
 def _per_invoice(invoices: list[Invoice], name: str) -> Value | RawSQL:

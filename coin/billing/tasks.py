@@ -6,11 +6,16 @@ bill as stored. Rendering twice is harmless (the file is replaced atomically, wi
 the same content), so a task retried after a crash does no damage.
 """
 
+import logging
+from collections.abc import Callable
+
 from django_tasks import task
 
 from coin.billing.emails import send_new_invoice_email
 from coin.billing.models import CreditNote, Invoice, Receipt
 from coin.billing.pdf import ensure_pdf
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -29,6 +34,36 @@ def send_new_invoice_email_task(invoice_id: int) -> bool:
     if invoice is None:
         return False
     return send_new_invoice_email(invoice)
+
+
+@task()
+def render_invoice_pdfs_task(invoice_ids: list[int]) -> list[str]:
+    """render_invoice_pdf_task() for each of several invoices (a charge run's batch
+    queues one task, not one per invoice)."""
+    return _each(invoice_ids, render_invoice_pdf_task.call, "render the PDF of")
+
+
+@task()
+def send_new_invoice_emails_task(invoice_ids: list[int]) -> list[bool]:
+    """send_new_invoice_email_task() for each of several invoices."""
+    return _each(invoice_ids, send_new_invoice_email_task.call, "email")
+
+
+def _each(invoice_ids: list[int], work: Callable[[int], object], what: str) -> list:
+    """``work`` on each invoice, in order. One that fails is logged and does not stop the
+    others; the task then fails, naming them (a retry redoes only what is harmless to
+    redo twice: a render replaces its file with the same content)."""
+    results, failed = [], []
+    for invoice_id in invoice_ids:
+        try:
+            results.append(work(invoice_id))
+        except Exception:
+            logger.exception("Could not %s invoice #%s.", what, invoice_id)
+            failed.append(invoice_id)
+    if failed:
+        numbers = ", ".join(f"#{pk}" for pk in failed)
+        raise RuntimeError(f"Could not {what} invoice(s) {numbers} (see the log).")
+    return results
 
 
 @task()

@@ -133,9 +133,9 @@ def test_validation_tells_the_documents_part_inside_the_transaction(member, monk
 
     seen = []
 
-    def record(invoice):
-        seen.append((invoice.number, transaction.get_connection().in_atomic_block))
+    def record(invoices):
+        seen.extend((invoice.number, transaction.get_connection().in_atomic_block) for invoice in invoices)
 
-    monkeypatch.setattr(documents, "on_invoice_validated", record)
+    monkeypatch.setattr(documents, "on_invoices_validated", record)
     issue_invoice(member, [Line("x", Decimal("1"))], d("2025-03-01"))
     assert seen == [("2025-03-000001", True)]

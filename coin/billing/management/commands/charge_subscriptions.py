@@ -1,8 +1,11 @@
+import sys
+from collections.abc import Iterable, Iterator
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from coin.billing.charge_run import charge_subscriptions
+from coin.billing.charge_run import MemberCharge, charge_subscriptions
 from coin.commands import parse_date_option, progress
 
 
@@ -16,6 +19,16 @@ class Command(BaseCommand):
         "with a summary (with --dry-run too)."
     )
 
+    def _progress(self, items: Iterable[MemberCharge], total: int) -> Iterator[MemberCharge]:
+        return progress(items, total, "Invoices")
+
+    def _list(self, charge: MemberCharge, verbosity: int, dry_run: bool) -> None:
+        number = charge.invoice.number if charge.invoice else "(dry run)"
+        self.stdout.write(f"{number} {charge.member.username}: {charge.total} ({len(charge.lines)} line(s))")
+        if verbosity >= 3 or dry_run:
+            for line in charge.lines:
+                self.stdout.write(f"    {line.label}: {line.amount} × {line.quantity} = {line.total}")
+
     def add_arguments(self, parser):
         parser.add_argument("--date", help="Bill as if today were this date (YYYY-MM-DD).")
         parser.add_argument("--dry-run", action="store_true", help="Show what would be billed, bill nothing.")
@@ -24,23 +37,18 @@ class Command(BaseCommand):
         on = parse_date_option(date, timezone.localdate())
         if on > timezone.localdate() and not dry_run:
             raise CommandError(f"--date {on} is in the future: invoices cannot be dated in the future.")
+        # Each invoice is written as its batch commits: nothing is kept for the end.
+        listing = verbosity >= 2 or dry_run
         try:
             report = charge_subscriptions(
                 on,
                 dry_run=dry_run,
-                progress=lambda items, total: progress(items, total, "Invoices", enabled=verbosity >= 1),
+                # Counting the members costs a query: only for a progress bar that shows.
+                progress=self._progress if verbosity >= 1 and sys.stderr.isatty() else None,
+                on_issued=(lambda charge: self._list(charge, verbosity, dry_run)) if listing else None,
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        if verbosity >= 2 or dry_run:
-            for charge in report.invoices:
-                number = charge.invoice.number if charge.invoice else "(dry run)"
-                self.stdout.write(
-                    f"{number} {charge.member.username}: {charge.total} ({len(charge.lines)} line(s))"
-                )
-                if verbosity >= 3 or dry_run:
-                    for line in charge.lines:
-                        self.stdout.write(f"    {line.label}: {line.amount} × {line.quantity} = {line.total}")
         for charge, reason in report.skipped:
             self.stdout.write(f"skipped {charge.member.username}: already billed by another run ({reason})")
         for subscription, reason in report.failed_subscriptions:
