@@ -19,7 +19,9 @@ class SubscriptionRequestForm(forms.Form):
 
 class ResignForm(forms.Form):
     resign_date = forms.DateField(
-        label=_("Last day + 1 (first day without service)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("First day without service"),
+        help_text=_("Your service runs until the day before."),
+        # A date input reads only ISO dates, whatever the page's language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     confirm = forms.BooleanField(label=_("I confirm that I want to terminate this subscription."))

@@ -6,6 +6,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from coin.configuration.models import configuration_model
@@ -98,7 +99,7 @@ def already_resigned_message(subscription: OfferSubscription) -> str:
     return _(
         "This subscription's termination is already set (first day without service: %(date)s). "
         "It cannot be changed from here: contact the association to move or cancel it."
-    ) % {"date": subscription.resign_date.isoformat()}
+    ) % {"date": date_format(subscription.resign_date, "DATE_FORMAT")}
 
 
 def resign(subscription: OfferSubscription, resign_date: datetime.date, by_member: bool) -> None:
@@ -115,7 +116,10 @@ def resign(subscription: OfferSubscription, resign_date: datetime.date, by_membe
             earliest = earliest_resign_date(stored, today)
             if resign_date < earliest:
                 raise ValidationError(
-                    {"resign_date": _("Choose a date from %(date)s on.") % {"date": earliest.isoformat()}}
+                    {
+                        "resign_date": _("Choose a date from %(date)s on.")
+                        % {"date": date_format(earliest, "DATE_FORMAT")}
+                    }
                 )
         subscription.resign_date = resign_date
         subscription.full_clean()

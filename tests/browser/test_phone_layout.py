@@ -49,7 +49,11 @@ def test_terminate_and_reverse_dns_links_are_not_cut_off_on_a_phone(browser, liv
     from coin.resources.models import IPSubnet, ReverseDNSEntry
 
     member = Member.objects.get(username="cmartin")
-    subnet = next(s for s in IPSubnet.objects.filter(configuration__offersubscription__member=member) if s.inet.version == 4)
+    subnet = next(
+        s
+        for s in IPSubnet.objects.filter(configuration__offersubscription__member=member)
+        if s.inet.version == 4
+    )
     ReverseDNSEntry.objects.create(
         subnet=subnet, ip=str(subnet.inet.network_address), name="mail.cmartin.example"
     )
