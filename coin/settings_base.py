@@ -272,6 +272,13 @@ INVOICE_REMINDERS = [7, 21, 45]
 # date (None: never suspend). Service resumes once the overdue bills are paid.
 SUSPEND_SERVICE_AFTER_DAYS: int | None = None
 
+# --- What members are told about the network (portal: each service's page) ----------
+# The gateway and DNS resolvers members configure on their router, e.g.
+# SERVICE_DNS_RESOLVERS = ["80.67.169.12", "2001:910:800::12"]. Empty: not shown.
+SERVICE_IPV4_GATEWAY = ""
+SERVICE_IPV6_GATEWAY = ""
+SERVICE_DNS_RESOLVERS: list[str] = []
+
 # --- IP resources (coin.resources) -------------------------------------------------
 # Reverse DNS zones written by ``manage.py write_reverse_zones``.
 # The ISP's name servers for its reverse zones (NS records at each zone apex), e.g.

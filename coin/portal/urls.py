@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("feeds/<int:index>/", views.feed, name="feed"),
     path("support/", views.support, name="support"),
+    path("services/<int:pk>/", views.service, name="service"),
 ]
