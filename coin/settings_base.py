@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as static files
     "coin.api",
     "django_tasks",
     "django_tasks_db",
@@ -337,6 +338,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Members, offers, subscriptions, IP resources and billing of an ISP.",
     "VERSION": "1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/: Swagger UI shipped by drf-spectacular-sidecar, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging ----------------------------------------------------------------------
