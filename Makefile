@@ -14,6 +14,7 @@ bench:       ## benchmarks on a private PostgreSQL cluster, ending with one tabl
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_pdf.py  # invoice PDFs per second per core vs a minimal WeasyPrint page
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_charge.py  # billing: charge_subscriptions vs bulk insert
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_vpn_sync.py  # vpn: full LDAP sync vs ldapadd
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_billing_page.py  # portal: billing page, 500 vs 15 invoices
 	.venv/bin/python bench/report.py
 deploy-test: ## the Ansible role run for real on this machine (root), served through nginx (~2 min)
 	scripts/bootstrap.sh test

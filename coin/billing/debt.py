@@ -4,9 +4,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
 
 from coin.billing.models import Invoice
+from coin.billing.money import round_money
 from coin.billing.payments import balance, with_amounts
 from coin.members.models import Member
 
@@ -49,15 +50,21 @@ def is_overdue(invoice: Invoice, today: datetime.date) -> bool:
 
 
 def member_debt(member: Member, today: datetime.date) -> Debt:
-    """Debt of one member on ``today`` (three queries)."""
+    """Debt of one member on ``today`` (five aggregate queries, no row per invoice)."""
     owed = max(-balance(member), ZERO)
-    rows = list(unpaid_invoices(member).values_list("number", "date_due", "remaining"))
-    overdue = [(number, remaining) for number, due, remaining in rows if due < today]
+    unpaid = unpaid_invoices(member)
+    late = Q(date_due__lt=today)
+    totals = unpaid.aggregate(
+        unpaid=Count("pk"),
+        next_due=Min("date_due"),
+        overdue=Count("pk", filter=late),
+        overdue_amount=Sum("remaining", filter=late),
+    )
     return Debt(
         owed=owed,
-        unpaid=len(rows),
-        next_due=rows[0][1] if rows else None,
-        overdue=len(overdue),
-        overdue_amount=sum((remaining for _number, remaining in overdue), ZERO),
-        oldest_unpaid_number=rows[0][0] if rows else None,
+        unpaid=totals["unpaid"],
+        next_due=totals["next_due"],
+        overdue=totals["overdue"],
+        overdue_amount=round_money(totals["overdue_amount"] or ZERO),
+        oldest_unpaid_number=unpaid.values_list("number", flat=True).first(),
     )

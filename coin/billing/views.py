@@ -16,9 +16,29 @@ from coin.billing.payments import balance_details, with_amounts, with_unallocate
 PER_PAGE = 12
 
 
-def _page(request: HttpRequest, rows, parameter: str) -> Page:
+class _CountedRows:
+    """Rows for Paginator whose count comes from a plain queryset: counting the
+    annotated one would compute every row's amounts."""
+
+    def __init__(self, rows, plain) -> None:
+        self.rows, self.plain = rows, plain
+
+    def count(self) -> int:
+        return self.plain.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+
+def _page(request: HttpRequest, rows, parameter: str, plain=None) -> Page:
     """One page of ``rows``, numbered by the query parameter ``parameter`` (each list
-    of the page has its own, so that paging one keeps the other's place)."""
+    of the page has its own, so that paging one keeps the other's place); ``plain``:
+    the same rows without annotations, to count them cheaply."""
+    if plain is not None:
+        rows = _CountedRows(rows, plain)
     return Paginator(rows, PER_PAGE).get_page(request.GET.get(parameter))
 
 
@@ -31,10 +51,9 @@ def index(request: HttpRequest) -> HttpResponse:
     whatever the member's history."""
     member = request.user
     today = timezone.localdate()
+    member_invoices = Invoice.objects.validated().filter(member=member)
     invoices = _page(
-        request,
-        with_amounts(Invoice.objects.validated().filter(member=member)).order_by("-date", "-number"),
-        "invoices",
+        request, with_amounts(member_invoices).order_by("-date", "-number"), "invoices", plain=member_invoices
     )
     for invoice in invoices:
         invoice.overdue = is_overdue(invoice, today)
@@ -65,7 +84,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 request, Receipt.objects.filter(member=member).order_by("-date", "-number"), "receipts"
             ),
             "today": today,
-            "payments": _page(request, payments, "payments"),
+            "payments": _page(request, payments, "payments", plain=Payment.objects.filter(member=member)),
         },
     )
 
