@@ -15,6 +15,7 @@ bench:       ## benchmarks on a private PostgreSQL cluster, ending with one tabl
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_vpn_sync.py  # vpn: full LDAP sync vs ldapadd
 	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_radius.py  # coa: traffic page 1M vs 1k radacct rows; radius_sync vs COPY
 	.venv/bin/python bench/bench_coa.py  # coa: 1,000 CoA-Requests to coa_server, Coin's client vs radclient -p 100
+	.venv/bin/python -m tests.harness.postgres -- .venv/bin/python bench/bench_billing_page.py  # portal: billing page, 500 vs 15 invoices
 	.venv/bin/python bench/report.py
 CHARGE_MEMBERS ?= 10000 100000
 bench-charge: ## only the charge run's benchmark, e.g. make bench-charge CHARGE_MEMBERS=10000 (about a minute)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as static files
     "coin.api",
     "django_tasks",
     "django_tasks_db",
@@ -281,6 +282,13 @@ INVOICE_REMINDERS = [7, 21, 45]
 # date (None: never suspend). Service resumes once the overdue bills are paid.
 SUSPEND_SERVICE_AFTER_DAYS: int | None = None
 
+# --- What members are told about the network (portal: each service's page) ----------
+# The gateway and DNS resolvers members configure on their router, e.g.
+# SERVICE_DNS_RESOLVERS = ["80.67.169.12", "2001:910:800::12"]. Empty: not shown.
+SERVICE_IPV4_GATEWAY = ""
+SERVICE_IPV6_GATEWAY = ""
+SERVICE_DNS_RESOLVERS: list[str] = []
+
 # --- IP resources (coin.resources) -------------------------------------------------
 # Reverse DNS zones written by ``manage.py write_reverse_zones``.
 # The ISP's name servers for its reverse zones (NS records at each zone apex), e.g.
@@ -339,6 +347,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Members, offers, subscriptions, IP resources and billing of an ISP.",
     "VERSION": "1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/: Swagger UI shipped by drf-spectacular-sidecar, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging ----------------------------------------------------------------------

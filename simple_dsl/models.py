@@ -16,9 +16,16 @@ class SimpleDSL(Configuration):
         help_text=_("Phone number of the line."),
     )
 
+    # Shown to the member on their service's page (coin.portal).
+    member_fields = ["phone_number"]
+
     class Meta:
         verbose_name = _("DSL line")
         verbose_name_plural = _("DSL lines")
 
     def __str__(self) -> str:
-        return f"DSL {self.phone_number or '?'} — {self.offersubscription.reference}"
+        if not self.phone_number:
+            return _("DSL line without phone number — %(reference)s") % {
+                "reference": self.offersubscription.reference
+            }
+        return f"DSL {self.phone_number} — {self.offersubscription.reference}"

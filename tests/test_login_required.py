@@ -26,6 +26,7 @@ PUBLIC = {
     "members:signup_done": "self-registration",
     "members:signup_confirm": "the link of the sign-up email",
     "api:schema": "the OpenAPI description of the API: Coin is free software, it holds no data",
+    "api:docs": "the same description, shown by Swagger UI",
 }
 # Namespaces with their own login (the admin sends to admin:login; tested by the admin tests).
 OWN_LOGIN_NAMESPACES = {"admin"}

@@ -61,6 +61,9 @@ class VPNConfiguration(Configuration):
     url_namespace = "vpn"
     provisioners = ["vpn.provisioning.LDAPProvisioner"]
 
+    # Shown to the member on their service's page (coin.portal); never the password.
+    member_fields = ["login", "ipv4_endpoint", "ipv6_endpoint"]
+
     class Meta:
         verbose_name = _("VPN account")
         verbose_name_plural = _("VPN accounts")

@@ -90,7 +90,7 @@ ValidatedFilter = list_filter(
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
     form = InvoiceForm
-    list_display = ["__str__", "member", "date", "date_due", "total", "remaining", "status", "validated"]
+    list_display = ["__str__", "member", "date", "date_due", "amount", "remaining", "state", "validated"]
     list_filter = ["status", ValidatedFilter, "date"]
     search_fields = ["number", *MEMBER_SEARCH]
     autocomplete_fields = ["member"]
@@ -98,22 +98,24 @@ class InvoiceAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     inlines = [InvoiceDetailInline]
     actions = ["validate", "create_credit_note"]
-    DETAILS = ["number", "total", "remaining", "date_due", "validated_at", "pdf_link", "credit_note_link"]
+    DETAILS = ["number", "amount", "remaining", "date_due", "validated_at", "pdf_link", "credit_note_link"]
 
     def get_queryset(self, request):
         return with_amounts(super().get_queryset(request))
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["member", "date"]
-        return ["member", "date", "status", *self.DETAILS]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         if obj.is_validated:
             return ["member", "date", *self.DETAILS]
-        return ["status", *self.DETAILS]
+        return ["state", *self.DETAILS]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["member", "date"]
+        if not obj.is_validated:  # a draft has no status yet: it reads "draft"
+            return ["member", "date", "state", *self.DETAILS]
+        return ["member", "date", "status", *self.DETAILS]
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_validated:
@@ -140,6 +142,16 @@ class InvoiceAdmin(admin.ModelAdmin):
                 # a service suspended for it.
                 settle([obj.member_id])
 
+    @admin.display(description=_("total"), ordering="total")
+    def amount(self, obj):
+        """The fixed total of a validated invoice; for a draft, the sum of its lines
+        as they are now (the stored total is only set at validation)."""
+        return obj.total if obj.is_validated else obj.lines_total()
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, obj):
+        return obj.get_status_display() if obj.is_validated else _("draft")
+
     @admin.display(description=_("remaining"), ordering="remaining")
     def remaining(self, obj):
         return obj.remaining if obj.is_validated else "—"
@@ -165,8 +177,26 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Validate the selected drafts (number them, send them)"))
     def validate(self, request, queryset):
+        """Ask first: validation numbers the drafts for good and emails them."""
+        drafts = list(
+            queryset.filter(validated_at__isnull=True).select_related("member").order_by("date", "pk")
+        )
+        if not drafts:
+            self.message_user(request, _("No draft among the selected invoices."), messages.WARNING)
+            return None
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Validate these drafts?"),
+                "opts": self.model._meta,
+                "drafts": [(draft, draft.lines_total()) for draft in drafts],
+                "skipped": queryset.count() - len(drafts),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "action": request.POST.get("action", "validate"),
+            }
+            return TemplateResponse(request, "admin/billing/invoice/validate_confirmation.html", context)
         done = 0
-        for invoice in queryset.filter(validated_at__isnull=True).order_by("date", "pk"):
+        for invoice in drafts:
             try:
                 validate_invoice(invoice)
                 done += 1

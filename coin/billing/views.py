@@ -1,23 +1,62 @@
 """The member's billing page and their invoices' PDFs."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from coin.billing import documents
+from coin.billing.debt import is_overdue, member_debt
 from coin.billing.ledger import balance_details, with_amounts, with_unallocated
 from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation, Receipt
+
+PER_PAGE = 12
+
+
+class _CountedRows:
+    """Rows for Paginator whose count comes from a plain queryset: counting the
+    annotated one would compute every row's amounts."""
+
+    def __init__(self, rows, plain) -> None:
+        self.rows, self.plain = rows, plain
+
+    def count(self) -> int:
+        return self.plain.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+
+def _page(request: HttpRequest, rows, parameter: str, plain=None) -> Page:
+    """One page of ``rows``, numbered by the query parameter ``parameter`` (each list
+    of the page has its own, so that paging one keeps the other's place); ``plain``:
+    the same rows without annotations, to count them cheaply."""
+    if plain is not None:
+        rows = _CountedRows(rows, plain)
+    return Paginator(rows, PER_PAGE).get_page(request.GET.get(parameter))
 
 
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """Balance, bills with what remains to pay, credit notes, receipts and payments of
-    the logged-in member (drafts are the association's business, not shown)."""
+    """Balance, what is owed and by when, bills with what remains to pay, credit notes,
+    receipts and payments of the logged-in member (drafts are the association's
+    business, not shown). Invoices and payments are paged: the page costs the same
+    whatever the member's history."""
     member = request.user
-    invoices = with_amounts(Invoice.objects.validated().filter(member=member)).order_by("-date", "-number")
+    today = timezone.localdate()
+    member_invoices = Invoice.objects.validated().filter(member=member)
+    invoices = _page(
+        request, with_amounts(member_invoices).order_by("-date", "-number"), "invoices", plain=member_invoices
+    )
+    for invoice in invoices:
+        invoice.overdue = is_overdue(invoice, today)
     payments = (
         with_unallocated(Payment.objects.filter(member=member))
         .prefetch_related(
@@ -32,12 +71,20 @@ def index(request: HttpRequest) -> HttpResponse:
         "billing/index.html",
         {
             "balance": balance_details(member),
+            "debt": member_debt(member, today),
             "invoices": invoices,
-            "credit_notes": CreditNote.objects.filter(member=member, validated_at__isnull=False)
-            .select_related("invoice")
-            .order_by("-date", "-number"),
-            "receipts": Receipt.objects.filter(member=member).order_by("-date", "-number"),
-            "payments": payments,
+            "credit_notes": _page(
+                request,
+                CreditNote.objects.filter(member=member, validated_at__isnull=False)
+                .select_related("invoice")
+                .order_by("-date", "-number"),
+                "credit_notes",
+            ),
+            "receipts": _page(
+                request, Receipt.objects.filter(member=member).order_by("-date", "-number"), "receipts"
+            ),
+            "today": today,
+            "payments": _page(request, payments, "payments", plain=Payment.objects.filter(member=member)),
         },
     )
 

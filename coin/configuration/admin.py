@@ -52,7 +52,7 @@ class ConfigurationAdmin(PolymorphicParentModelAdmin):
 
     base_model = Configuration
     ordering = ["-pk"]
-    list_display = ["__str__", "polymorphic_ctype", "member_name", "comment"]
+    list_display = ["__str__", "kind", "member_name", "comment"]
     list_filter = [PolymorphicChildModelFilter]
     search_fields = [
         "offersubscription__member__username",
@@ -65,6 +65,12 @@ class ConfigurationAdmin(PolymorphicParentModelAdmin):
 
     def get_child_models(self):
         return configuration_models()
+
+    @admin.display(description=_("type"), ordering="polymorphic_ctype")
+    def kind(self, configuration: Configuration) -> str:
+        """The configuration type's name (e.g. "DSL line"), not the content type."""
+        model = configuration.polymorphic_ctype.model_class()
+        return str(model._meta.verbose_name if model else configuration.polymorphic_ctype)
 
     @admin.display(description=_("member"))
     def member_name(self, configuration: Configuration) -> str:

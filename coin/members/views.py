@@ -141,3 +141,12 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
 password_reset = ratelimit(
     [("password_reset_address", by_address), ("password_reset_email", by_posted_email)]
 )(auth_views.PasswordResetView.as_view())
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out, then say so on the login page."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You are logged out."))
+        return response

@@ -1,15 +1,25 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from coin.offers.configuration_types import configuration_type_choices
+from coin.offers.forms import offer_price
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import (
     accept_request,
     check_subscription_can_start,
     create_subscription,
     refuse_request,
+    request_warnings,
 )
 
 
@@ -113,12 +123,90 @@ class OfferSubscriptionAdmin(admin.ModelAdmin):
         return inlines + super().get_inline_instances(request, obj)
 
 
+class AnswerRequestForm(forms.Form):
+    subscription_date = forms.DateField(
+        label=_("Start date of the subscription"),
+        help_text=_("Used when accepting: billing and provisioning start from this day."),
+        widget=AdminDateWidget,
+    )
+    answer = forms.CharField(
+        label=_("Answer to the member"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Sent in the email that tells the member the decision."),
+    )
+
+
 class SubscriptionRequestAdmin(admin.ModelAdmin):
     list_display = ["member", "offer", "state", "created_at", "handled_by", "subscription"]
     list_filter = ["state", "offer"]
     search_fields = ["member__username", "member__last_name", "member__email", "comment"]
     autocomplete_fields = ["member", "offer"]
-    readonly_fields = ["state", "handled_at", "handled_by", "subscription", "created_at"]
+    readonly_fields = ["answer_link", "state", "handled_at", "handled_by", "subscription", "created_at"]
+
+    def get_urls(self):
+        answer = self.admin_site.admin_view(self.answer_view)
+        return [
+            path("<int:pk>/answer/", answer, name="offers_subscriptionrequest_answer"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("decision"))
+    def answer_link(self, obj):
+        if obj.pk is None or obj.state != SubscriptionRequest.State.PENDING:
+            return "—"
+        url = reverse("admin:offers_subscriptionrequest_answer", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Accept or refuse…"))
+
+    def answer_view(self, request, pk: int):
+        """Accept (with a start date) or refuse one request from its own page, after
+        seeing what the admin should know about the member."""
+        subscription_request = get_object_or_404(
+            SubscriptionRequest.objects.select_related("member", "offer"), pk=pk
+        )
+        if not self.has_change_permission(request, subscription_request):
+            raise PermissionDenied
+        change_url = reverse("admin:offers_subscriptionrequest_change", args=[pk])
+        form = AnswerRequestForm(request.POST or None, initial={"subscription_date": timezone.localdate()})
+        if request.method == "POST" and form.is_valid():
+            try:
+                if "refuse" in request.POST:
+                    refuse_request(subscription_request, request.user, form.cleaned_data["answer"])
+                    self.message_user(request, _("Request refused; the member was told."), messages.SUCCESS)
+                else:
+                    subscription = accept_request(
+                        subscription_request,
+                        request.user,
+                        subscription_date=form.cleaned_data["subscription_date"],
+                        answer=form.cleaned_data["answer"],
+                    )
+                    self.message_user(
+                        request,
+                        _("Request accepted: subscription %(reference)s starts on %(date)s.")
+                        % {
+                            "reference": subscription.reference,
+                            "date": date_format(subscription.subscription_date, "DATE_FORMAT"),
+                        },
+                        messages.SUCCESS,
+                    )
+                return HttpResponseRedirect(change_url)
+            except ValidationError as error:
+                form.add_error(None, error)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Answer the request"),
+            "subtitle": str(subscription_request),
+            "opts": self.model._meta,
+            "original": subscription_request,
+            "request_obj": subscription_request,
+            "form": form,
+            "warnings": request_warnings(subscription_request),
+            "price": offer_price(subscription_request.offer),
+            "change_url": change_url,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/offers/subscriptionrequest/answer.html", context)
+
     list_select_related = ["member", "offer", "handled_by", "subscription__offer"]
     actions = ["accept", "refuse"]
 

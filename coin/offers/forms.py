@@ -4,8 +4,31 @@ from django.utils.translation import gettext_lazy as _
 from coin.offers.models import Offer
 
 
+def offer_price(offer: Offer) -> str:
+    """ "30.00 € per month, 50.00 € to start" (what the member will pay)."""
+    if offer.non_billable or not offer.period_fees:
+        price = _("free")
+    elif offer.billing_period == 1:
+        price = _("%(amount)s € per month") % {"amount": offer.period_fees}
+    elif offer.billing_period == 12:
+        price = _("%(amount)s € per year") % {"amount": offer.period_fees}
+    else:
+        price = _("%(amount)s € every %(months)d months") % {
+            "amount": offer.period_fees,
+            "months": offer.billing_period,
+        }
+    if offer.initial_fees and not offer.non_billable:
+        price = _("%(price)s, %(initial)s € to start") % {"price": price, "initial": offer.initial_fees}
+    return str(price)
+
+
+class OfferChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Offer) -> str:
+        return f"{obj.name} — {offer_price(obj)}"
+
+
 class SubscriptionRequestForm(forms.Form):
-    offer = forms.ModelChoiceField(
+    offer = OfferChoiceField(
         label=_("Offer"), queryset=Offer.objects.filter(requestable=True), empty_label=None
     )
     comment = forms.CharField(
@@ -19,7 +42,9 @@ class SubscriptionRequestForm(forms.Form):
 
 class ResignForm(forms.Form):
     resign_date = forms.DateField(
-        label=_("Last day + 1 (first day without service)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("First day without service"),
+        help_text=_("Your service runs until the day before."),
+        # A date input reads only ISO dates, whatever the page's language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     confirm = forms.BooleanField(label=_("I confirm that I want to terminate this subscription."))

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from coin.emails import notify_admins_on_commit, send_email_on_commit
@@ -39,9 +40,40 @@ def check_subscription_can_start(offer: Offer) -> None:
     subscription_can_start.send(sender=Offer, offer=offer)
 
 
+def check_can_request(member, offer: Offer) -> None:
+    """Refuse, naming the offer, a request for an offer the member already has (a
+    subscription not yet stopped) or already asked for (a pending request)."""
+    today = timezone.localdate()
+    current = (
+        OfferSubscription.objects.filter(member=member, offer=offer)
+        .exclude(resign_date__lte=today)
+        .order_by("subscription_date")
+        .first()
+    )
+    if current is not None:
+        raise ValidationError(
+            {
+                "offer": _("You already have %(offer)s (%(reference)s): see My subscriptions.")
+                % {"offer": offer.name, "reference": current.reference}
+            },
+            code="already_subscribed",
+        )
+    if SubscriptionRequest.objects.filter(
+        member=member, offer=offer, state=SubscriptionRequest.State.PENDING
+    ).exists():
+        raise ValidationError(
+            {
+                "offer": _("Your request for %(offer)s is already waiting for an answer.")
+                % {"offer": offer.name}
+            },
+            code="already_requested",
+        )
+
+
 def request_subscription(member, offer: Offer, comment: str = "") -> SubscriptionRequest:
     if not offer.requestable:
         raise ValidationError({"offer": _("This offer cannot be requested from the portal.")})
+    check_can_request(member, offer)
     request = SubscriptionRequest.objects.create(member=member, offer=offer, comment=comment)
     notify_admins_on_commit("offers/request_notification", {"request": request})
     return request
@@ -68,6 +100,35 @@ def accept_request(
         request.subscription = subscription
         _close(request, by, answer)
     return subscription
+
+
+def cancel_request(request: SubscriptionRequest, member) -> None:
+    """The member withdraws their own pending request (kept, marked cancelled)."""
+    with transaction.atomic():
+        locked = SubscriptionRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.member_id != member.pk:
+            raise ValidationError(_("This request is not yours."))
+        if locked.state != SubscriptionRequest.State.PENDING:
+            raise ValidationError(_("This request was already handled."))
+        locked.state = SubscriptionRequest.State.CANCELLED
+        locked.handled_by = member
+        locked.handled_at = timezone.now()
+        locked.save(update_fields=["state", "handled_by", "handled_at"])
+    request.state = locked.state
+
+
+def request_warnings(request: SubscriptionRequest) -> list[str]:
+    """What an admin should know before accepting: the member is not a member yet
+    (pending) or their membership fee is not up to date."""
+    member = request.member
+    warnings = []
+    if member.status == member.Status.PENDING:
+        warnings.append(
+            _("%(member)s is still pending: no membership fee was recorded yet.") % {"member": member}
+        )
+    elif not member.is_up_to_date():
+        warnings.append(_("%(member)s's membership fee is not up to date.") % {"member": member})
+    return warnings
 
 
 def refuse_request(request: SubscriptionRequest, by, answer: str = "") -> None:
@@ -103,7 +164,7 @@ def already_resigned_message(subscription: OfferSubscription) -> str:
     return _(
         "This subscription's termination is already set (first day without service: %(date)s). "
         "It cannot be changed from here: contact the association to move or cancel it."
-    ) % {"date": subscription.resign_date.isoformat()}
+    ) % {"date": date_format(subscription.resign_date, "DATE_FORMAT")}
 
 
 def resign(subscription: OfferSubscription, resign_date: datetime.date, by_member: bool) -> None:
@@ -120,7 +181,10 @@ def resign(subscription: OfferSubscription, resign_date: datetime.date, by_membe
             earliest = earliest_resign_date(stored, today)
             if resign_date < earliest:
                 raise ValidationError(
-                    {"resign_date": _("Choose a date from %(date)s on.") % {"date": earliest.isoformat()}}
+                    {
+                        "resign_date": _("Choose a date from %(date)s on.")
+                        % {"date": date_format(earliest, "DATE_FORMAT")}
+                    }
                 )
         subscription.resign_date = resign_date
         subscription.full_clean()

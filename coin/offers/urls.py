@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.subscriptions, name="subscriptions"),
     path("request/", views.request_offer, name="request"),
     path("<int:pk>/resign/", views.resign_subscription, name="resign"),
+    path("requests/<int:pk>/cancel/", views.cancel_subscription_request, name="cancel_request"),
 ]

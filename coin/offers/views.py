@@ -6,12 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from coin.offers.forms import ResignForm, SubscriptionRequestForm
+from coin.offers.forms import ResignForm, SubscriptionRequestForm, offer_price
 from coin.offers.models import OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import (
     already_resigned_message,
+    cancel_request,
     earliest_resign_date,
     member_can_resign,
     request_subscription,
@@ -51,12 +52,37 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 @ratelimit([("subscription_request", by_member)])
 @require_http_methods(["GET", "POST"])
 def request_offer(request: HttpRequest) -> HttpResponse:
+    """Offers with their price and description; a request for an offer the member
+    already has or already asked for is refused with a message naming it."""
     form = SubscriptionRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        request_subscription(request.user, form.cleaned_data["offer"], form.cleaned_data["comment"])
-        messages.success(request, _("Your request was sent: the association will get back to you."))
-        return redirect("offers:subscriptions")
-    return render(request, "offers/request.html", {"form": form})
+        try:
+            request_subscription(request.user, form.cleaned_data["offer"], form.cleaned_data["comment"])
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Your request was sent: the association will get back to you."))
+            return redirect("offers:subscriptions")
+    offers = [(offer, offer_price(offer)) for offer in form.fields["offer"].queryset]
+    return render(request, "offers/request.html", {"form": form, "offers": offers})
+
+
+@login_required
+@require_POST
+def cancel_subscription_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The member withdraws one of their pending requests (404 for another member's)."""
+    subscription_request = get_object_or_404(SubscriptionRequest, pk=pk, member=request.user)
+    try:
+        cancel_request(subscription_request, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Your request for %(offer)s is cancelled.") % {"offer": subscription_request.offer.name},
+        )
+    return redirect("offers:subscriptions")
 
 
 @login_required

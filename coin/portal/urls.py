@@ -8,4 +8,5 @@ urlpatterns = [
     path("feeds/<int:index>/", views.feed, name="feed"),
     path("support/", views.support, name="support"),
     path("isp.json", isp_json.isp_json, name="isp_json"),
+    path("services/<int:pk>/", views.service, name="service"),
 ]

@@ -75,7 +75,10 @@ def usage_text(pool: IPPool, usage) -> str:
 class IPPoolAdmin(AddressSearchMixin, admin.ModelAdmin):
     list_display = ["name", "network", "default_size", "usage", "free_space", "available_link"]
     search_fields = ["name", "description"]
-    fields = ["name", "inet", "default_subnetsize", "description", "usage", "free_space", "available_link"]
+    fields = [
+        "name", "inet", "default_subnetsize", "skip_network_and_broadcast", "description",
+        "usage", "free_space", "available_link",
+    ]  # fmt: skip
     readonly_fields = ["usage", "free_space", "available_link"]
 
     def get_changelist_instance(self, request):

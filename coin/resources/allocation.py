@@ -184,9 +184,26 @@ def _hint_address(pool: IPPool) -> int | None:
     return address
 
 
-def search_pool(pool: IPPool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
+def allocatable_range(pool: IPPool, prefixlen: int) -> tuple[int, int]:
+    """First and last address that allocation may hand out in the pool. Single IPv4
+    addresses (/32) skip the pool's network and broadcast addresses when the pool
+    says so (``skip_network_and_broadcast``, the default), as hosts on a shared
+    IPv4 network cannot use them; blocks and IPv6 use the whole pool."""
     network = pool.inet
     first, last = int(network.network_address), int(network.broadcast_address)
+    if (
+        network.version == 4
+        and prefixlen == 32
+        and network.prefixlen <= 30
+        and getattr(pool, "skip_network_and_broadcast", True)
+    ):
+        return first + 1, last - 1
+    return first, last
+
+
+def search_pool(pool: IPPool, prefixlen: int, use_hint: bool = True) -> BlockSearch:
+    network = pool.inet
+    first, last = allocatable_range(pool, prefixlen)
     start = _hint_address(pool) if use_hint else None
     start = first if start is None else max(first, start)
     if start > last:
@@ -210,7 +227,7 @@ def free_blocks(pool: IPPool, prefixlen: int | None = None, limit: int = 50) -> 
     """The first ``limit`` free aligned blocks of the pool, lowest first."""
     size = check_prefixlen(pool, prefixlen)
     network = pool.inet
-    first, last = int(network.network_address), int(network.broadcast_address)
+    first, last = allocatable_range(pool, size)
     blocks = []
     for block in iter_free_blocks(
         first, last, block_size(network.version, size), used_ranges(network, first)

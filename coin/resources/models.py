@@ -137,6 +137,14 @@ class IPPool(models.Model):
         ),
     )
     description = models.TextField(_("description"), blank=True)
+    skip_network_and_broadcast = models.BooleanField(
+        _("skip the network and broadcast addresses"),
+        default=True,
+        help_text=_(
+            "IPv4 pools handing out single addresses (/32): never give the pool's first "
+            "(network) and last (broadcast) address. Uncheck for a pool routed as /32s only."
+        ),
+    )
     range_start = NetworkKeyField(unique=True)
     range_end = NetworkKeyField(end=True)
     allocation_hint = models.CharField(

@@ -47,9 +47,16 @@ def subnets(request: HttpRequest) -> HttpResponse:
                 if subnet.delegate_reverse_dns
                 else [],
                 "name_servers": list(subnet.name_server.all()),
+                "can_add_record": has_address_without_record(subnet),
             }
         )
     return render(request, "resources/subnets.html", {"rows": rows})
+
+
+def has_address_without_record(subnet: IPSubnet) -> bool:
+    """True while some address of the subnet has no PTR record yet (a /32 with its
+    record is full: "Add" is then not offered)."""
+    return len(subnet.reverse_dns_entries.all()) < subnet.inet.num_addresses
 
 
 def _first_address_without_record(subnet: IPSubnet) -> str:
@@ -66,6 +73,12 @@ def _first_address_without_record(subnet: IPSubnet) -> str:
 @require_http_methods(["GET", "POST"])
 def ptr_add(request: HttpRequest, subnet_pk: int) -> HttpResponse:
     subnet = get_object_or_404(_my_subnets(request), pk=subnet_pk)
+    if not has_address_without_record(subnet):
+        messages.error(
+            request,
+            _("Every address of %(subnet)s has its record: edit it instead.") % {"subnet": subnet.inet},
+        )
+        return redirect("resources:subnets")
     form = ReverseDNSEntryForm(
         request.POST or None,
         instance=ReverseDNSEntry(subnet=subnet),

@@ -5,7 +5,10 @@ import pytest
 def vpn_pools(db):
     from coin.resources.models import IPPool
 
-    ipv4 = IPPool(name="VPN IPv4", inet="192.0.2.0/24", default_subnetsize=32)
+    # Routed /32s: the first address of the pool is a subscriber's too.
+    ipv4 = IPPool(
+        name="VPN IPv4", inet="192.0.2.0/24", default_subnetsize=32, skip_network_and_broadcast=False
+    )
     ipv4.save()
     ipv6 = IPPool(name="VPN IPv6", inet="2001:db8::/32", default_subnetsize=56)
     ipv6.save()

@@ -56,7 +56,9 @@ def test_a_draft_is_written_then_validated_by_the_action(staff_client, member):
     draft = Invoice.objects.get()
     assert draft.number is None and draft.details.get().total == Decimal("49.90")
     response = staff_client.post(
-        url("invoice_changelist"), {"action": "validate", "_selected_action": [draft.pk]}, follow=True
+        url("invoice_changelist"),
+        {"action": "validate", "_selected_action": [draft.pk], "confirm": "yes"},
+        follow=True,
     )
     draft.refresh_from_db()
     assert (draft.number, draft.total) == ("2025-03-000001", Decimal("49.90"))

@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from coin.offers.models import Offer, OfferSubscription
 from coin.offers.subscriptions import resign, subscribe
@@ -35,7 +36,9 @@ def test_a_member_cannot_move_or_undo_their_resignation(member_client, subscript
     for day in (earlier.isoformat(), "9999-12-31"):
         response = member_client.post(url, {"resign_date": day, "confirm": "on"}, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 409
-        assert "already set" in response.content.decode() and first.isoformat() in response.content.decode()
+        with translation.override("en"):
+            shown = date_format(first, "DATE_FORMAT")
+        assert "already set" in response.content.decode() and shown in response.content.decode()
         assert 'name="resign_date"' not in response.content.decode()
     subscription.refresh_from_db()
     assert subscription.resign_date == first
@@ -79,3 +82,38 @@ def test_a_member_still_resigns_from_tomorrow_on_only(member_client, subscriptio
     assert response.status_code == 200 and "resign_date" in response.context["form"].errors
     subscription.refresh_from_db()
     assert subscription.resign_date is None
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_date_input_gets_an_iso_value_in_every_language(member_client, subscription, language):
+    """Issue 14, point 2: in French the form pre-filled value="02/12/2026", which a
+    date input cannot read: the field showed empty."""
+    earliest = timezone.localdate() + datetime.timedelta(days=1)
+    response = member_client.get(
+        reverse("offers:resign", args=[subscription.pk]), HTTP_ACCEPT_LANGUAGE=language
+    )
+    page = response.content.decode()
+    assert f'<html lang="{language}">' in page
+    assert f'type="date" name="resign_date" value="{earliest.isoformat()}"' in page
+
+
+FRENCH_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_error_prints_the_date_in_the_pages_language(member_client, subscription, language):
+    """The error said "Choose a date from 2026-12-02 on." in both languages."""
+    earliest = timezone.localdate() + datetime.timedelta(days=1)
+    response = member_client.post(
+        reverse("offers:resign", args=[subscription.pk]),
+        {"resign_date": timezone.localdate().isoformat(), "confirm": "on"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    [error] = response.context["form"].errors["resign_date"]
+    assert earliest.isoformat() not in error
+    if language == "fr":
+        assert f"{earliest.day} {FRENCH_MONTHS[earliest.month - 1]} {earliest.year}" in error
+    else:
+        assert error.startswith("Choose a date from ") and f"{earliest.day}, {earliest.year}" in error
+    # The form shown again keeps what the member typed, still as an ISO date.
+    assert f'value="{timezone.localdate().isoformat()}"' in response.content.decode()

@@ -183,7 +183,9 @@ def test_the_key_columns_are_not_serialised(pool_v4):
     from django.core import serializers
 
     data = serializers.serialize("python", [pool_v4])
-    assert set(data[0]["fields"]) == {"name", "inet", "default_subnetsize", "description", "allocation_hint"}
+    assert set(data[0]["fields"]) == {
+        "name", "inet", "default_subnetsize", "skip_network_and_broadcast", "description", "allocation_hint",
+    }  # fmt: skip
     assert data[0]["fields"]["inet"] == "192.0.2.0/24"
 
 
