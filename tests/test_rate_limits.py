@@ -56,14 +56,20 @@ def test_showing_the_password_reset_form_is_not_counted(client, member):
 
 def test_subscription_requests_are_limited_per_member(member_client, other_member, settings, client):
     settings.LANGUAGE_CODE = "en"
-    offer = Offer.objects.create(
-        name="VPN", reference="VPN", configuration_type="simple_dsl.SimpleDSL", requestable=True
-    )
+    # One offer per request: a second pending request for the same offer is refused
+    # by itself (issue 14), before any limit.
+    offers = [
+        Offer.objects.create(
+            name=f"VPN {n}", reference=f"VPN{n}", configuration_type="simple_dsl.SimpleDSL", requestable=True
+        )
+        for n in range(11)
+    ]
+    offer = offers[0]
     assert settings.RATE_LIMITS["subscription_request"] == "10/d"
     url = reverse("offers:request")
     for n in range(10):
-        assert member_client.post(url, {"offer": offer.pk, "comment": f"#{n}"}).status_code == 302
-    response = member_client.post(url, {"offer": offer.pk, "comment": "one more"})
+        assert member_client.post(url, {"offer": offers[n].pk, "comment": f"#{n}"}).status_code == 302
+    response = member_client.post(url, {"offer": offers[10].pk, "comment": "one more"})
     assert_ratelimited_day(response)
     assert SubscriptionRequest.objects.count() == 10
     # The form itself still shows, and another member may still ask.

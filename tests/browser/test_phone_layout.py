@@ -87,6 +87,6 @@ def test_admin_invoice_tables_fit_a_laptop_screen(browser, live_server, demo):
         page.goto(f"{live_server.url}{url}")
         assert overflow(page) == [], url
     page.goto(f"{live_server.url}/admin/billing/invoice/")
-    assert inside_viewport(page, "#result_list th.column-status, #result_list th.column-remaining")
-    assert inside_viewport(page, "#result_list tbody tr:first-child td.field-status")
+    assert inside_viewport(page, "#result_list th.column-state, #result_list th.column-remaining")
+    assert inside_viewport(page, "#result_list tbody tr:first-child td.field-state")
     context.close()
