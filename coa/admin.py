@@ -106,8 +106,7 @@ class RadAcctAdmin(admin.ModelAdmin):
         "acctstoptime",
         "framedipaddress",
         "nasipaddress",
-        "download",
-        "upload",
+        "traffic",
     ]
     list_filter = [SessionStateFilter]
     search_fields = ["=username", "=framedipaddress"]
@@ -115,13 +114,9 @@ class RadAcctAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["close_stale"]
 
-    @admin.display(description=_("download"))
-    def download(self, obj):
-        return human_bytes(obj.acctoutputoctets or 0)
-
-    @admin.display(description=_("upload"))
-    def upload(self, obj):
-        return human_bytes(obj.acctinputoctets or 0)
+    @admin.display(description=_("traffic (down / up)"))
+    def traffic(self, obj):
+        return f"{human_bytes(obj.acctoutputoctets or 0)} / {human_bytes(obj.acctinputoctets or 0)}"
 
     def has_add_permission(self, request):
         return False

@@ -15,7 +15,6 @@ from coin.billing.invoices import Line, issue_invoice
 from coin.billing.models import Invoice, InvoiceDetail, NumberSequence, PaymentAllocation
 from coin.billing.numbering import INVOICE_SERIES, ChronologyError, next_numbers
 from coin.billing.payments import record_payment
-from coin.billing.tests import documents_support
 from coin.billing.tests.conftest import d
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -426,7 +425,6 @@ def test_pages_are_read_without_jit_and_the_session_keeps_its_setting():
 # --- Documents: two background tasks per batch ----------------------------------------------
 
 
-full_isp = documents_support.full_isp
 
 
 @pytest.mark.django_db(transaction=True)
@@ -480,7 +478,7 @@ def test_a_batch_task_does_every_invoice_and_then_names_those_that_failed(member
             raise OSError("disk full")
         return ensure_pdf(bill)
 
-    monkeypatch.setattr(pdf, "ensure_pdf", failing)
+    monkeypatch.setattr(tasks, "ensure_pdf", failing)
     with pytest.raises(RuntimeError, match=f"render the PDF of invoice\\(s\\) #{invoices[1].pk} "):
         tasks.render_invoice_pdfs_task.call([invoice.pk for invoice in invoices])
     assert [bool(Invoice.objects.get(pk=invoice.pk).pdf) for invoice in invoices] == [True, False, True]

@@ -8,11 +8,7 @@ import pytest
 
 from coin.billing import pdf
 from coin.billing.payments import record_payment
-from coin.billing.tests import documents_support
 from coin.billing.tests.documents_support import line, make_invoice, pdf_text
-
-full_isp = documents_support.full_isp
-private_root = documents_support.private_root
 
 pytestmark = pytest.mark.django_db
 

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
+from coin.members.membership import record_fee
 from coin.members.models import Member, MembershipFee
 from coin.members_ldap.models import DirectoryAccount
 from coin.members_ldap.provisioning import wanted_state
@@ -100,7 +101,7 @@ def test_a_new_member_binds_with_the_password_they_chose(client, settings, isp, 
     assert not binds(members_ldap, "spetit", PASSWORD + "x")
     assert group(members_ldap) == []  # pending: not in the members' group yet
 
-    MembershipFee.objects.create(member=Member.objects.get(username="spetit"), amount="20.00")
+    record_fee(MembershipFee(member=Member.objects.get(username="spetit"), amount="20.00"))
     push()
     assert group(members_ldap) == [dn(members_ldap, "spetit")]
     assert set(ProvisioningJob.objects.values_list("state", flat=True)) == {State.DONE}

@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 
 from coin.billing.invoices import Line, issue_invoice
 from coin.members.models import Member
-from coin.offers.models import Offer, OfferSubscription
+from coin.offers.models import Offer
+from coin.offers.subscriptions import subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -61,9 +62,7 @@ def test_a_pending_member_is_told_how_to_pay_the_fee(client, member_factory, isp
 @pytest.fixture
 def dsl_subscription(member):
     offer = Offer.objects.create(name="ADSL", reference="DSL", configuration_type="simple_dsl.SimpleDSL")
-    subscription = OfferSubscription.objects.create(
-        member=member, offer=offer, subscription_date=datetime.date(2025, 1, 1)
-    )
+    subscription = subscribe(member, offer, subscription_date=datetime.date(2025, 1, 1))
     configuration = subscription.configuration
     configuration.phone_number = "01 23 45 67 89"
     configuration.save()

@@ -244,10 +244,23 @@ def test_adding_a_subscription_in_the_admin_gives_it_its_configuration_and_subne
 
     pool = IPPool.objects.create(name="Tiny", inet="203.0.113.0/31", default_subnetsize=32)
     offer = make_offer("simple_dsl.SimpleDSL", pools=[pool])
+    # Whatever inlines other apps add to the page (e.g. lent hardware), left empty.
+    page = admin_client.get("/admin/offers/offersubscription/add/")
+    empty_inlines = {
+        f"{inline.formset.prefix}-{name}": value
+        for inline in page.context["inline_admin_formsets"]
+        for name, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             "/admin/offers/offersubscription/add/",
-            {"member": member.pk, "offer": offer.pk, "subscription_date": "2026-01-01", "commitment": 0},
+            {
+                "member": member.pk,
+                "offer": offer.pk,
+                "subscription_date": "2026-01-01",
+                "commitment": 0,
+                **empty_inlines,
+            },
         )
     assert response.status_code == 302, response.context["adminform"].form.errors
     subscription = OfferSubscription.objects.get()
