@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from coin.commands import progress
+from coin.ldap.commands import repair_with_progress, report_repair
 from coin.members_ldap import conf, directory, sync
 
 
@@ -49,14 +49,7 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"{summary}; nothing repaired (dry run).")
                 return
-            bar = progress(range(drift.total), drift.total, "Repairing", enabled=verbosity >= 1)
-            repaired, failures = sync.repair(connection, drift, on_item=lambda _uid: next(bar, None))
-            for _rest in bar:
-                pass
+            repaired, failures = repair_with_progress(connection, drift, sync.repair, verbosity)
         finally:
             connection.unbind_s()
-        for uid, error in failures:
-            self.stderr.write(f"failed: {uid}: {error}")
-        self.stdout.write(f"{summary}; {repaired} repaired, {len(failures)} failed.")
-        if failures:
-            raise CommandError(f"{len(failures)} entries could not be repaired: run it again.")
+        report_repair(self, summary, repaired, failures)
