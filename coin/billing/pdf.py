@@ -36,6 +36,7 @@ from coin.billing import facturx
 from coin.billing.ledger import payment_reference
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, Receipt
 from coin.billing.money import round_money
+from coin.billing.references import invoice_creditor_reference, printed
 from coin.isp_database.banking import format_iban
 
 logger = logging.getLogger(__name__)
@@ -279,6 +280,7 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "has_tax": any(line.tax for line in lines),
         "totals": printed_totals(invoice, all_amounts),
         "payment_reference": payment_reference(invoice),
+        "creditor_reference": printed(invoice_creditor_reference(invoice)),
     }
 
 

@@ -154,6 +154,7 @@ def test_invoice_pdf_says_everything_a_french_invoice_must(billed, settings):
         "FR76 3000 6000 0112 3456 7890 189",
         "AGRIFRPP",
         "Référence à indiquer : 2026-01-000042 camille",
+        "Référence structurée (ISO 11649) : RF82 2026 0100 0042",
         "TVA non applicable, art. 293 B du CGI",
         "Pénalités de retard : trois fois le taux légal.",
     ]:
