@@ -72,8 +72,20 @@ class Member(AbstractUser):
     email_confirmed_at = models.DateTimeField(
         _("email confirmed at"), null=True, blank=True, help_text=_("When a sign-up's address was confirmed.")
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Language of the emails and documents Coin sends the member; empty: the site's default."),
+    )
 
     objects = MemberManager()
+
+    @property
+    def preferred_language(self) -> str:
+        """The language to write to the member in: their choice, else the site's default."""
+        return self.language or settings.LANGUAGE_CODE
 
     class Meta:
         verbose_name = _("member")
