@@ -8,8 +8,9 @@ Rules:
   on the next use, without a restart;
 - an attribute is sent only if the dictionary knows its name and its value has the
   attribute's type (an unknown name, a bad value, or a tag on an untagged attribute
-  raise ``InvalidAttribute`` naming it); Message-Authenticator and Event-Timestamp are
-  Coin's to add, never the caller's.
+  raise ``InvalidAttribute`` naming it), and so does a value too long for an attribute,
+  an encrypted attribute (User-Password…) or a TLV; Message-Authenticator and
+  Event-Timestamp are Coin's to add, never the caller's.
 """
 
 import ipaddress
@@ -25,14 +26,12 @@ from pyrad import tools
 from pyrad.dictionary import Dictionary, ParseError
 
 from coa.conf import setting
+from coa.encoding import encoder_for
 
 SHIPPED_ROOT = Path(__file__).resolve().parent / "dictionaries" / "dictionary"
 
 #: Attributes the client adds itself to every request.
 RESERVED = frozenset({"Message-Authenticator", "Event-Timestamp"})
-
-#: Types whose values _coerce() fully checks already.
-CHECKED_TYPES = frozenset({"ipaddr", "ipv6addr", "ipv6prefix"})
 
 INTEGER_TYPES = frozenset({"integer", "signed", "short", "byte", "integer64", "date"})
 
@@ -169,6 +168,7 @@ def validate_pairs(attributes: Mapping[str, Any] | Iterable[Any]) -> list[Pair]:
     """Check every attribute against the dictionary and return the pairs ready for
     pyrad (values converted to their type). Raises InvalidAttribute for the first bad one."""
     dictionary = get_dictionary()
+    encoder = encoder_for(dictionary)
     checked: list[Pair] = []
     for name, value in normalize_pairs(attributes):
         base, tag = split_tag(name)
@@ -179,16 +179,15 @@ def validate_pairs(attributes: Mapping[str, Any] | Iterable[Any]) -> list[Pair]:
         attribute = dictionary[base]
         if tag is not None and not attribute.has_tag:
             raise InvalidAttribute(name, _("this attribute takes no tag."))
-        if attribute.type == "tlv":
+        if attribute.type == "tlv" or attribute.is_sub_attribute:
             raise InvalidAttribute(name, _("TLV attributes cannot be sent."))
+        if attribute.encrypt:
+            raise InvalidAttribute(name, _("encrypted attributes cannot be sent in a CoA request."))
         coerced = _coerce(attribute, name, value)
-        if attribute.type not in CHECKED_TYPES and not (
-            isinstance(coerced, str) and attribute.values.HasForward(coerced)
-        ):
-            try:
-                tools.EncodeAttr(attribute.type, coerced)
-            except (TypeError, ValueError, struct_error) as error:
-                raise InvalidAttribute(name, str(error)) from None
+        try:
+            encoder.pair(name, coerced)  # what will be sent: its type and length fit
+        except (TypeError, ValueError, OverflowError, UnicodeError, struct_error) as error:
+            raise InvalidAttribute(name, str(error)) from None
         checked.append((name, coerced))
     return checked
 

@@ -1,5 +1,6 @@
 """``manage.py coa_server`` run as a real process for the tests (a test BNG on 127.0.0.1)."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -47,6 +48,19 @@ class TestBNG:
         raise AssertionError(
             f"coa_server printed {len(self.blocks())} requests, not {count}:\n{self.output()}"
         )
+
+
+def forged_message_authenticator(secret: bytes, identifier: int = 7) -> bytes:
+    """A CoA-Request whose Message-Authenticator was made with another secret but
+    whose Request Authenticator is right for ``secret``: only the check of the
+    Message-Authenticator can refuse it."""
+    from pyrad import packet as radius
+
+    from coa.client import encode_request
+
+    raw, _ = encode_request(radius.CoARequest, [("User-Name", "jdoe-1")], b"other", identifier=identifier)
+    authenticator = hashlib.md5(raw[:4] + 16 * b"\0" + raw[20:] + secret).digest()
+    return raw[:4] + authenticator + raw[20:]
 
 
 @contextmanager

@@ -12,6 +12,13 @@ BNGs in the ``nas`` table, read when it starts. The command gets RADIUS_* enviro
 variables. As a library: ``with private_freeradius(database) as server``. The server
 is stopped by its PID.
 
+``private_freeradius(None, coa_clients={"127.0.0.1": "secret"})`` plays a BNG instead:
+Debian's ``sites-available/coa`` virtual server (``listen { type = coa }``) on a free
+port of 127.0.0.1, answering the CoA-Requests and Disconnect-Requests of those clients
+only (their own ``clients`` section), after FreeRADIUS checked their Request
+Authenticator and Message-Authenticator with the client's secret; a request for the
+User-Name ``NAK_USER`` gets a NAK with Error-Cause 503 (Session-Context-Not-Found).
+
 Missing packages are an error, never a skip: ``apt-get install freeradius
 freeradius-utils freeradius-postgresql`` (scripts/bootstrap.sh test does it).
 """
@@ -35,6 +42,10 @@ SYSTEM_CONFIG = Path("/etc/freeradius/3.0")
 BINARY = "/usr/sbin/freeradius"
 #: The modules Coin's site uses (everything else of Debian's mods-enabled is left out).
 MODULES = ["always", "attr_filter", "chap", "mschap", "pap", "preprocess", "expr"]
+#: The modules Debian's coa site uses (``suffix`` is in ``realm``).
+COA_MODULES = ["always", "realm"]
+#: The User-Name the CoA server answers with a NAK (Error-Cause 503).
+NAK_USER = "no-such-session"
 
 
 def _free_port() -> int:
@@ -100,13 +111,17 @@ class FreeRadius:
     """One private FreeRADIUS. ``database`` is ``{"dialect": "postgresql", "conninfo":
     "..."}`` or ``{"dialect": "sqlite", "filename": "..."}``."""
 
-    def __init__(self, root: Path, database: dict[str, str]):
+    def __init__(
+        self, root: Path, database: dict[str, str] | None, coa_clients: dict[str, str] | None = None
+    ):
         check_installed()
         self.root = root
         self.database = database
-        self.auth_port, self.acct_port = _free_port(), _free_port()
-        while self.acct_port == self.auth_port:
-            self.acct_port = _free_port()
+        self.coa_clients = coa_clients or {}
+        ports: set[int] = set()
+        while len(ports) < 3:
+            ports.add(_free_port())
+        self.auth_port, self.acct_port, self.coa_port = sorted(ports)
         self.raddb = root / "raddb"
         self.log_path = root / "radiusd.log"
         self.process: subprocess.Popen | None = None
@@ -118,6 +133,7 @@ class FreeRadius:
             "RADIUS_HOST": "127.0.0.1",
             "RADIUS_AUTH_PORT": str(self.auth_port),
             "RADIUS_ACCT_PORT": str(self.acct_port),
+            "RADIUS_COA_PORT": str(self.coa_port),
             "RADIUS_RADDB": str(self.raddb),
         }
 
@@ -141,7 +157,12 @@ class FreeRadius:
         conf = re.sub(r"^(\s*)(user|group) = .*$", r"\1# \2 dropped by the harness", conf, flags=re.MULTILINE)
         (self.raddb / "radiusd.conf").write_text(conf)
         (self.raddb / "clients.conf").write_text("# clients come from the nas table (Coin's BNGs)\n")
+        if self.database is not None:
+            self._configure_coin(self.database)
+        if self.coa_clients:
+            self._configure_coa()
 
+    def _configure_coin(self, database: dict[str, str]) -> None:
         # As README's production section installs them: the files in raddb/coin/, linked
         # from policy.d/, sites-enabled/ and mods-enabled/ (with the test's ports and database).
         coin = self.raddb / "coin"
@@ -153,18 +174,50 @@ class FreeRadius:
         site = site.replace("port = 1813", f"port = {self.acct_port}")
         (coin / "site").write_text(site)
         sql = (CONTRIB / "sql").read_text()
-        dialect = self.database["dialect"]
+        dialect = database["dialect"]
         sql = _set(sql, "dialect", f'"{dialect}"')
         if dialect == "sqlite":
-            sql = _set(sql, "filename", f'"{self.database["filename"]}"')
+            sql = _set(sql, "filename", f'"{database["filename"]}"')
         else:
-            sql = _set(sql, "radius_db", '"' + self.database["conninfo"] + '"')
+            sql = _set(sql, "radius_db", '"' + database["conninfo"] + '"')
         (coin / "sql").write_text(sql)
         (self.raddb / "policy.d" / "coin").symlink_to("../coin/policy")
         (self.raddb / "sites-enabled" / "coin").symlink_to("../coin/site")
         (self.raddb / "mods-enabled" / "sql").symlink_to("../coin/sql")
-        for module in MODULES:
-            (self.raddb / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
+        self._enable(MODULES)
+
+    def _enable(self, modules: list[str]) -> None:
+        for module in modules:
+            link = self.raddb / "mods-enabled" / module
+            if not link.exists():
+                link.symlink_to(f"../mods-available/{module}")
+
+    def _configure_coa(self) -> None:
+        """Debian's sites-available/coa on 127.0.0.1 and the CoA port, for its own
+        clients (Coin, sending), with one NAK rule before Debian's policy."""
+        site = (self.raddb / "sites-available" / "coa").read_text()
+        site = _set(site, "ipaddr", "127.0.0.1")
+        site = _set(site, "port", str(self.coa_port))
+        site, found = re.subn(
+            r"^(\s*)virtual_server = coa$", r"\1virtual_server = coa\n\1clients = coin_coa_clients", site,
+            count=1, flags=re.MULTILINE,
+        )  # fmt: skip
+        nak = (
+            "\trecv-coa {\n"
+            f'\t\tif (&User-Name == "{NAK_USER}") {{\n'
+            "\t\t\tupdate reply {\n\t\t\t\t&Error-Cause := Session-Context-Not-Found\n\t\t\t}\n"
+            "\t\t\treject\n\t\t}\n"
+        )
+        site, found_recv = re.subn(r"^\trecv-coa \{\n", lambda _m: nak, site, count=1, flags=re.MULTILINE)
+        if not (found and found_recv):
+            raise RuntimeError("Debian's sites-available/coa has changed: no listen or recv-coa to adapt")
+        clients = "".join(
+            f"\tclient coin-{n} {{\n\t\tipaddr = {address}\n\t\tsecret = {secret}\n\t}}\n"
+            for n, (address, secret) in enumerate(self.coa_clients.items())
+        )
+        site += f"\nclients coin_coa_clients {{\n{clients}}}\n"
+        (self.raddb / "sites-enabled" / "coa").write_text(site)
+        self._enable(COA_MODULES)
 
     def start(self) -> None:
         if self.process is not None:
@@ -227,11 +280,13 @@ class FreeRadius:
 
 
 @contextlib.contextmanager
-def private_freeradius(database: dict[str, str]) -> Iterator[FreeRadius]:
+def private_freeradius(
+    database: dict[str, str] | None, coa_clients: dict[str, str] | None = None
+) -> Iterator[FreeRadius]:
     root = Path(tempfile.mkdtemp(prefix="coin-freeradius-"))
     server = None
     try:
-        server = FreeRadius(root, database)
+        server = FreeRadius(root, database, coa_clients)
         server.start()
         yield server
     finally:
