@@ -274,14 +274,18 @@ def send_request(
     operation: str = "",
     origin: str = "admin",
     user: Any = None,
+    save: bool = True,
 ) -> Any:
     """Validate, send and record one request to ``bng``: the session's identifying
     attributes first (when ``session`` is given), then ``attributes``. Returns the
-    CoARequest (saved). Raises InvalidAttribute before sending anything."""
+    CoARequest (saved, unless ``save`` is False: the caller saves it where it will
+    last). Raises InvalidAttribute before sending anything."""
 
     pairs = validate_pairs([*(session_pairs(session) if session is not None else []), *_as_pairs(attributes)])
     answer = client.send(client.Target.of(bng), code, pairs)
-    return record(bng, code, pairs, answer, account=account, operation=operation, origin=origin, user=user)
+    return record(
+        bng, code, pairs, answer, account=account, operation=operation, origin=origin, user=user, save=save
+    )
 
 
 def _as_pairs(attributes: Sequence[Pair] | dict[str, Any]) -> list[Any]:
@@ -302,12 +306,13 @@ def record(
     operation: str = "",
     origin: str = "admin",
     user: Any = None,
+    save: bool = True,
 ) -> Any:
-    """Save one request and its answer in the history."""
+    """One request and its answer for the history (saved unless ``save`` is False)."""
     from coa.models import CoARequest
 
     values = dict(pairs)
-    return CoARequest.objects.create(
+    request = CoARequest(
         bng=bng,
         bng_name=bng.name,
         code=code,
@@ -325,3 +330,6 @@ def record(
         latency_ms=round(answer.latency * 1000, 3) if answer.latency is not None else None,
         attempts=answer.sends,
     )
+    if save:
+        request.save()
+    return request

@@ -12,7 +12,9 @@ names: the offer's group, and RADIUS_SUSPENDED_GROUP):
   back from the suspended one to the offer's;
 - no open session (radacct) at the time the job runs → no packet: the next login reads
   the new rows. A NAK with Error-Cause 503 (no such session) counts as done; any other
-  NAK, or no answer, fails the job, which is retried with backoff.
+  NAK, or no answer, fails the job, which is retried with backoff;
+- every request sent joins the history (CoARequest), a failed attempt's too: those
+  are saved by ``failed()``, after the job's savepoint was rolled back.
 """
 
 from typing import Any
@@ -106,6 +108,15 @@ def packets_for(account: Any, action: str, previous_group: str | None) -> tuple[
     return "", []
 
 
+class SessionChangeFailed(RuntimeError):
+    """The BNG did not acknowledge a request (NAK, or no answer): ``history`` holds the
+    requests sent by the attempt, not yet saved (CoAProvisioner.failed saves them)."""
+
+    def __init__(self, history: list[Any], message: str) -> None:
+        self.history = history
+        super().__init__(message)
+
+
 class CoAProvisioner(Provisioner):
     """Tells the account's open session, by CoA or Disconnect, what changed."""
 
@@ -136,6 +147,7 @@ class CoAProvisioner(Provisioner):
                 % {"address": session.nasipaddress, "login": payload["login"]}
             )
         account = RadiusAccount.objects.filter(pk=payload.get("account")).first()
+        history = []
         for code, pairs in payload["packets"]:
             sent = send_request(
                 bng,
@@ -145,9 +157,12 @@ class CoAProvisioner(Provisioner):
                 account=account,
                 operation=payload["operation"],
                 origin="provisioning",
+                save=False,
             )
+            history.append(sent)
             if not sent.done:
-                raise RuntimeError(
+                raise SessionChangeFailed(
+                    history,
                     _(
                         "%(bng)s answered %(answer)s (Error-Cause %(cause)s) "
                         "to the %(operation)s of %(login)s."
@@ -158,8 +173,16 @@ class CoAProvisioner(Provisioner):
                         "cause": sent.error_cause or "-",
                         "operation": payload["operation"],
                         "login": payload["login"],
-                    }
+                    },
                 )
+        for sent in history:
+            sent.save()
+
+    def failed(self, action: str, payload: dict[str, Any], error: Exception) -> None:
+        """The requests of the failed attempt join the history (apply()'s own writes
+        were rolled back with the job's savepoint)."""
+        for sent in getattr(error, "history", []):
+            sent.save()
 
 
 def schedule_session_change(account: Any, action: str, previous_group: str | None = None) -> Any:

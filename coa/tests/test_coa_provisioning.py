@@ -102,6 +102,10 @@ def test_bng_down_during_the_changes_retries_in_order_when_back(
     coa_jobs = ProvisioningJob.objects.filter(provisioner="coa.session_changes.CoAProvisioner").order_by("id")
     assert [(job.action, job.state) for job in coa_jobs] == [("suspend", "failed"), ("resume", "pending")]
     assert "test-bng answered nothing" in coa_jobs[0].last_error
+    # The failed attempt is in the history although its job's transaction rolled back.
+    (down,) = CoARequest.objects.all()
+    assert (down.operation, down.outcome, down.answer, down.attempts) == ("suspend", "timeout", None, 2)
+    assert down.account == account and down.username == account.login
     with coa_server(port=port) as bng:
         ProvisioningJob.objects.update(next_attempt_at=timezone.now())
         run_due_jobs()
@@ -115,6 +119,27 @@ def test_bng_down_during_the_changes_retries_in_order_when_back(
         '    Cisco-AVPair = "subscriber:sa=fibre-100"',
     ]
     assert not ProvisioningJob.objects.exclude(state="done").exists()
+    history = CoARequest.objects.order_by("id").values_list("operation", "outcome")
+    assert list(history) == [("suspend", "timeout"), ("suspend", "ack"), ("resume", "ack")]
+
+
+def test_a_nak_fails_the_job_and_stays_in_the_history(account, online, django_capture_on_commit_callbacks):
+    with coa_server("--nak-on", "User-Name", "--error-cause", "Unsupported-Service") as bng:
+        online(bng.port, "juniper")
+        with django_capture_on_commit_callbacks(execute=True):
+            account.provision("suspend")
+        bng.wait_for(1)
+    job = ProvisioningJob.objects.get(provisioner="coa.session_changes.CoAProvisioner")
+    assert job.state == "failed" and "CoA-NAK (Error-Cause 405)" in job.last_error
+    nak = CoARequest.objects.get()
+    assert (nak.operation, nak.origin, nak.outcome, nak.answer, nak.error_cause) == (
+        "suspend",
+        "provisioning",
+        "nak",
+        45,
+        405,
+    )
+    assert ["Error-Cause", "Unsupported-Service"] in nak.reply_attributes
 
 
 def test_subnet_change_disconnects_and_a_gone_session_counts_as_done(

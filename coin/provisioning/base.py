@@ -26,3 +26,11 @@ class Provisioner(ABC):
     @abstractmethod
     def apply(self, action: str, payload: dict[str, Any]) -> None:
         """Make the far end match ``payload``; raise any exception to retry later."""
+
+    def failed(self, action: str, payload: dict[str, Any], error: Exception) -> None:
+        """Called after ``apply()`` raised ``error`` and its writes were rolled back, in
+        the transaction that marks the job failed: the place to keep a record of the
+        failed attempt (e.g. the CoA requests a BNG did not acknowledge), which
+        ``apply()`` itself cannot write. Does nothing by default; its own errors are
+        logged, never raised."""
+        return None

@@ -7,7 +7,9 @@ Rules:
   ``schedule_subject``) run one at a time, oldest first; a failed
   job blocks the later ones of its subject until it succeeds, so the far end never
   sees changes out of order;
-- a failed job is retried after backoff_delay(attempts), for ever: nothing is lost.
+- a failed job is retried after backoff_delay(attempts), for ever: nothing is lost;
+  its writes are rolled back, then its provisioner's ``failed()`` hook may record the
+  attempt.
 """
 
 import datetime
@@ -149,10 +151,14 @@ def _is_lock_not_available(error: OperationalError) -> bool:
 def run_job(job: ProvisioningJob, now: datetime.datetime) -> bool:
     """Apply one job; record the outcome on it. True when it succeeded."""
     job.attempts += 1
+    provisioner = None
     try:
         with transaction.atomic():
-            load_provisioner(job.provisioner).apply(job.action, job.payload)
+            provisioner = load_provisioner(job.provisioner)
+            provisioner.apply(job.action, job.payload)
     except Exception as error:
+        if provisioner is not None:
+            _after_failure(provisioner, job, error)
         job.state = State.FAILED
         job.last_error = "".join(traceback.format_exception_only(error)).strip()
         job.next_attempt_at = now + backoff_delay(job.attempts)
@@ -163,6 +169,16 @@ def run_job(job: ProvisioningJob, now: datetime.datetime) -> bool:
     job.done_at = now
     job.save(update_fields=["attempts", "state", "done_at"])
     return True
+
+
+def _after_failure(provisioner: Provisioner, job: ProvisioningJob, error: Exception) -> None:
+    """The provisioner's ``failed()`` hook, in its own savepoint: if it fails too, the
+    job is still marked failed."""
+    try:
+        with transaction.atomic():
+            provisioner.failed(job.action, job.payload, error)
+    except Exception:
+        logger.exception("Provisioning %s: the failure hook of %s failed", job, job.provisioner)
 
 
 def _enqueue_on_commit(subject: str, run_after: datetime.datetime | None = None) -> None:

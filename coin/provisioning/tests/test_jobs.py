@@ -1,11 +1,13 @@
 """Two workers on one subject: the second leaves it to the first; a real database
-error is not mistaken for that."""
+error is not mistaken for that. A failed apply() is rolled back but its provisioner's
+failed() hook keeps a record."""
 
 import threading
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
+from coin.provisioning.base import Provisioner
 from coin.provisioning.jobs import run_subject
 from coin.provisioning.models import ProvisioningJob
 
@@ -66,3 +68,41 @@ def test_a_database_error_is_not_taken_for_a_locked_subject(configuration, monke
     monkeypatch.setattr(ProvisioningJob.objects, "select_for_update", broken)
     with pytest.raises(OperationalError):
         run_subject(job.subject)
+
+
+def marker(name: str) -> None:
+    ProvisioningJob.objects.create(subject=f"marker:{name}", provisioner="-", payload={})
+
+
+class FailingProvisioner(Provisioner):
+    """Writes a marker then fails; its failed() hook writes another (or fails too)."""
+
+    def snapshot(self, configuration, action):
+        return {}
+
+    def apply(self, action, payload):
+        marker("apply")
+        raise RuntimeError("far end down")
+
+    def failed(self, action, payload, error):
+        if payload.get("hook_fails"):
+            raise RuntimeError("hook broken")
+        marker(f"failed: {error}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hook_fails", [False, True])
+def test_the_failed_hook_writes_after_the_rollback(configuration, hook_fails):
+    job = make_job(configuration)
+    job.provisioner = f"{__name__}.FailingProvisioner"
+    job.payload = {"hook_fails": hook_fails}
+    job.save()
+    assert run_subject(job.subject) == 0
+    job.refresh_from_db()
+    assert job.state == ProvisioningJob.State.FAILED and job.last_error == "RuntimeError: far end down"
+    markers = list(
+        ProvisioningJob.objects.filter(subject__startswith="marker:").values_list("subject", flat=True)
+    )
+    assert list(markers.values_list("subject", flat=True)) == (
+        [] if hook_fails else ["marker:failed: far end down"]
+    )
