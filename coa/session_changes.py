@@ -10,6 +10,8 @@ names: the offer's group, and RADIUS_SUSPENDED_GROUP):
   attributes (a Disconnect if it has none); generic BNGs a Disconnect;
 - suspension: the same move from the offer's service to the suspended one; resumption:
   back from the suspended one to the offer's;
+- account deleted (``delete``, e.g. with its subscription): a Disconnect, after the job
+  that removes its RADIUS rows, so the session cannot come back;
 - no open session (radacct) at the time the job runs → no packet: the next login reads
   the new rows. A NAK with Error-Cause 503 (no such session) counts as done; any other
   NAK, or no answer, fails the job, which is retried with backoff;
@@ -90,10 +92,12 @@ def packets_for(account: Any, action: str, previous_group: str | None) -> tuple[
 
     bng = account.bng
     vendor = bng.vendor if bng is not None else "generic"
-    suspended_group = setting("RADIUS_SUSPENDED_GROUP")
-    current = offer_group(account)
     if action == "disconnect":
         return "disconnect", [[DISCONNECT, []]]
+    if action == "delete":
+        return "delete", [[DISCONNECT, []]]
+    suspended_group = setting("RADIUS_SUSPENDED_GROUP")
+    current = offer_group(account)
     if action == "suspend":
         return "suspend", service_change_packets(vendor, current, suspended_group)
     if action == "resume":

@@ -1,7 +1,11 @@
 """A RADIUS subscription moved to another offer: its account is pushed again (its
-RADIUS group, and the vendor's service change for its open session)."""
+RADIUS group, and the vendor's service change for its open session). A RADIUS account
+deleted (by itself or with its subscription): its open session is disconnected, after
+its RADIUS rows are removed (the job recorded next, in the deleting transaction)."""
 
-from django.db.models.signals import post_save
+from typing import Any
+
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from coin.offers.models import OfferSubscription
@@ -21,3 +25,12 @@ def offer_changed(sender: type, instance: OfferSubscription, created: bool, **kw
     pushed = pushed_group(account)
     if pushed is not None and pushed != offer_group(account):
         account.provision()
+
+
+@receiver(pre_delete, dispatch_uid="coa.account_deleted")
+def account_deleted(sender: type, instance: Any, **kwargs: object) -> None:
+    from coa.models import RadiusAccount
+    from coa.session_changes import schedule_session_change
+
+    if isinstance(instance, RadiusAccount):
+        schedule_session_change(instance, "delete")

@@ -1,6 +1,7 @@
 """Session changes reach a BNG (manage.py coa_server) through the provisioning queue:
 suspension for an unpaid invoice and resumption on payment, offer and subnet changes,
-a BNG down meanwhile, and no packet when nobody is online."""
+deletion, a BNG down meanwhile (and its attempts in the history), and no packet when
+nobody is online."""
 
 import datetime
 import io
@@ -198,4 +199,48 @@ def test_no_open_session_no_packet(account, online, django_capture_on_commit_cal
             account.provision("suspend")
         job = ProvisioningJob.objects.filter(provisioner="coa.session_changes.CoAProvisioner").get()
         assert job.state == "done"
+    assert bng.blocks() == [] and not CoARequest.objects.exists()
+
+
+def test_deleting_the_subscription_disconnects_its_session_after_the_rows_and_when_the_bng_is_back(
+    account, online, django_capture_on_commit_callbacks
+):
+    from coa.models import RadCheck
+
+    port = free_port()
+    online(port, "cisco")  # nothing listens there yet: the BNG is down
+    login, pk = account.login, account.pk
+    assert RadCheck.objects.filter(username=login).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        account.offersubscription.delete()  # cascades to the account
+    jobs = ProvisioningJob.objects.filter(subject=f"configuration:{pk}", action="delete").order_by("id")
+    assert [(job.provisioner, job.state) for job in jobs] == [
+        ("coa.provisioning.RadiusProvisioner", "done"),  # the rows first: no way back in
+        ("coa.session_changes.CoAProvisioner", "failed"),
+    ]
+    assert not RadCheck.objects.filter(username=login).exists()
+    (down,) = CoARequest.objects.all()
+    assert (down.operation, down.outcome, down.account, down.username) == ("delete", "timeout", None, login)
+    with coa_server(port=port) as bng:
+        ProvisioningJob.objects.update(next_attempt_at=timezone.now())
+        run_due_jobs()
+        (block,) = bng.wait_for(1)
+    assert block.startswith("Disconnect-Request") and block.endswith("-> Disconnect-ACK")
+    assert attributes(block) == [
+        f'    User-Name = "{login}"',
+        '    Acct-Session-Id = "0000A1B2"',
+        '    Framed-IP-Address = "198.51.100.7"',
+        '    NAS-IP-Address = "127.0.0.1"',
+    ]
+    assert not ProvisioningJob.objects.exclude(state="done").exists()
+    assert list(CoARequest.objects.order_by("id").values_list("outcome", flat=True)) == ["timeout", "ack"]
+
+
+def test_deleting_an_account_offline_sends_nothing(account, online, django_capture_on_commit_callbacks):
+    with coa_server() as bng:
+        session = online(bng.port, "juniper")
+        RadAcct.objects.filter(pk=session.pk).update(acctstoptime=timezone.now())
+        with django_capture_on_commit_callbacks(execute=True):
+            account.delete()
+        assert not ProvisioningJob.objects.exclude(state="done").exists()
     assert bng.blocks() == [] and not CoARequest.objects.exists()
