@@ -100,9 +100,7 @@ def test_the_failed_hook_writes_after_the_rollback(configuration, hook_fails):
     assert run_subject(job.subject) == 0
     job.refresh_from_db()
     assert job.state == ProvisioningJob.State.FAILED and job.last_error == "RuntimeError: far end down"
-    markers = list(
-        ProvisioningJob.objects.filter(subject__startswith="marker:").values_list("subject", flat=True)
-    )
+    markers = ProvisioningJob.objects.filter(subject__startswith="marker:")
     assert list(markers.values_list("subject", flat=True)) == (
         [] if hook_fails else ["marker:failed: far end down"]
     )
