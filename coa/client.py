@@ -225,11 +225,23 @@ def packet_pairs(pkt: radius.Packet) -> list[Pair]:
 class _Flight:
     """A request in flight: where it went, its bytes and when to send it again."""
 
-    __slots__ = ("index", "peer", "signer", "code", "raw", "authenticator", "sock", "first_sent",
-                 "deadline", "sends", "timeout", "retries")  # fmt: skip
+    __slots__ = (
+        "index", "peer", "signer", "code", "raw", "authenticator", "sock", "first_sent", "deadline", "sends",
+        "timeout", "retries",
+    )  # fmt: skip
 
-    def __init__(self, index: int, peer: tuple, signer: Signer, code: int, raw: bytes,
-                 authenticator: bytes, sock: socket.socket, now: float, target: Target) -> None:  # fmt: skip
+    def __init__(
+        self,
+        index: int,
+        peer: tuple,
+        signer: Signer,
+        code: int,
+        raw: bytes,
+        authenticator: bytes,
+        sock: socket.socket,
+        now: float,
+        target: Target,
+    ) -> None:
         self.index, self.peer, self.signer, self.code = index, peer, signer, code
         self.raw, self.authenticator, self.sock = raw, authenticator, sock
         self.first_sent, self.deadline, self.sends = now, now + target.timeout, 1
@@ -306,10 +318,8 @@ def exchange(
                     raw, authenticator = signer.request(code, identifier, encoded[following], timestamp)
                     try:
                         sock.sendto(raw, peer)
-                    except BlockingIOError:
-                        pass  # a full send buffer: counts as a lost send, retried like one
                     except OSError:
-                        pass  # e.g. no route: the same
+                        pass  # a full send buffer, no route…: a lost send, retried like one
                     flying[(sock, identifier)] = _Flight(
                         following, peer, signer, code, raw, authenticator, sock, now, target
                     )
