@@ -16,6 +16,7 @@ Rules:
 import ipaddress
 import socket
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from struct import error as struct_error
@@ -117,8 +118,10 @@ def normalize_pairs(attributes: Mapping[str, Any] | Iterable[Any]) -> list[Pair]
     pairs: list[Pair] = []
     if isinstance(attributes, Mapping):
         for name, value in attributes.items():
-            values = value if isinstance(value, list) else [value]
-            pairs.extend((str(name), v) for v in values)
+            if isinstance(value, list):
+                pairs.extend([(str(name), v) for v in value])
+            else:
+                pairs.append((str(name), value))
         return pairs
     for item in attributes:
         if not isinstance(item, (list, tuple)) or len(item) != 2 or not isinstance(item[0], str):
@@ -164,25 +167,42 @@ def _coerce(attribute, name: str, value: Any) -> Any:
     return str(value) if not isinstance(value, bytes) else value
 
 
+def _sendable(dictionary: Dictionary, name: str) -> Any:
+    """The dictionary's attribute for ``name`` (``Name`` or ``Name:tag``) if Coin may
+    send it, else InvalidAttribute."""
+    base, tag = split_tag(name)
+    if base in RESERVED:
+        raise InvalidAttribute(name, _("Coin adds this attribute itself."))
+    if base not in dictionary:
+        raise InvalidAttribute(name, _("unknown attribute (not in the RADIUS dictionaries)."))
+    attribute = dictionary[base]
+    if tag is not None and not attribute.has_tag:
+        raise InvalidAttribute(name, _("this attribute takes no tag."))
+    if attribute.type == "tlv" or attribute.is_sub_attribute:
+        raise InvalidAttribute(name, _("TLV attributes cannot be sent."))
+    if attribute.encrypt:
+        raise InvalidAttribute(name, _("encrypted attributes cannot be sent in a CoA request."))
+    return attribute
+
+
+#: Per dictionary, the names already found sendable (validating many requests
+#: looks each name up once).
+_sendable_names: "weakref.WeakKeyDictionary[Dictionary, dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
 def validate_pairs(attributes: Mapping[str, Any] | Iterable[Any]) -> list[Pair]:
     """Check every attribute against the dictionary and return the pairs ready for
     pyrad (values converted to their type). Raises InvalidAttribute for the first bad one."""
     dictionary = get_dictionary()
     encoder = encoder_for(dictionary)
+    known = _sendable_names.get(dictionary)
+    if known is None:
+        known = _sendable_names[dictionary] = {}
     checked: list[Pair] = []
     for name, value in normalize_pairs(attributes):
-        base, tag = split_tag(name)
-        if base in RESERVED:
-            raise InvalidAttribute(name, _("Coin adds this attribute itself."))
-        if base not in dictionary:
-            raise InvalidAttribute(name, _("unknown attribute (not in the RADIUS dictionaries)."))
-        attribute = dictionary[base]
-        if tag is not None and not attribute.has_tag:
-            raise InvalidAttribute(name, _("this attribute takes no tag."))
-        if attribute.type == "tlv" or attribute.is_sub_attribute:
-            raise InvalidAttribute(name, _("TLV attributes cannot be sent."))
-        if attribute.encrypt:
-            raise InvalidAttribute(name, _("encrypted attributes cannot be sent in a CoA request."))
+        attribute = known.get(name)
+        if attribute is None:
+            attribute = known[name] = _sendable(dictionary, name)
         coerced = _coerce(attribute, name, value)
         try:
             encoder.pair(name, coerced)  # what will be sent: its type and length fit
