@@ -140,7 +140,9 @@ class VPNConfiguration(Configuration):
         defaults, see subnet_event)."""
         update_fields = kwargs.get("update_fields")
         if not self.login:
-            self.login = accounts.next_free_login(self.offersubscription.member.username)
+            username = self.offersubscription.member.username
+            taken = VPNConfiguration.objects.filter(login__startswith=accounts.login_prefix(username))
+            self.login = accounts.next_free_login(username, taken.values_list("login", flat=True))
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "login"}
         changed = [
