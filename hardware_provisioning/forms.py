@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coin.offers.models import OfferSubscription
 from hardware_provisioning.models import Item, ItemType, Loan, Storage
 
 
@@ -17,9 +18,9 @@ class BorrowForm(forms.Form):
         required=False,
         help_text=_("Address or place, optional."),
     )
-    subscription = forms.ModelChoiceField(
+    subscription: "forms.ModelChoiceField[OfferSubscription]" = forms.ModelChoiceField(
         label=_("For the subscription"),
-        queryset=None,
+        queryset=OfferSubscription.objects.none(),
         required=False,
         empty_label=_("none"),
         help_text=_("The line this item will serve, if any."),
@@ -28,8 +29,6 @@ class BorrowForm(forms.Form):
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
-        from coin.offers.models import OfferSubscription
-
         self.fields["subscription"].queryset = OfferSubscription.objects.filter(member=member).select_related(
             "offer"
         )

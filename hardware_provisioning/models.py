@@ -295,7 +295,7 @@ class Loan(models.Model):
                 errors.setdefault("item", []).append(
                     _("This item is deployed in the network: it cannot be lent.")
                 )
-        if self.subscription_id is not None and self.member_id is not None:
+        if self.subscription is not None and self.member_id is not None:
             if self.subscription.member_id != self.member_id:
                 errors.setdefault("subscription", []).append(
                     _("This subscription belongs to another member.")

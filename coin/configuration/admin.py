@@ -1,6 +1,9 @@
 """Admin of configurations: the mixin that configuration apps' admins use, and the
 generic admin that lists every configuration of every type."""
 
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +21,8 @@ class ConfigurationAdminFormMixin:
     action.
     """
 
-    autocomplete_fields = ["offersubscription"]
-    actions = ["push_again"]
+    autocomplete_fields: ClassVar[list[str] | tuple[str, ...]] = ("offersubscription",)
+    actions: Sequence[Any] | None = ("push_again",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -69,8 +72,9 @@ class ConfigurationAdmin(PolymorphicParentModelAdmin):
     @admin.display(description=_("type"), ordering="polymorphic_ctype")
     def kind(self, configuration: Configuration) -> str:
         """The configuration type's name (e.g. "DSL line"), not the content type."""
-        model = configuration.polymorphic_ctype.model_class()
-        return str(model._meta.verbose_name if model else configuration.polymorphic_ctype)
+        content_type = configuration.polymorphic_ctype
+        model = content_type.model_class() if content_type else None
+        return str(model._meta.verbose_name if model else content_type)
 
     @admin.display(description=_("member"))
     def member_name(self, configuration: Configuration) -> str:

@@ -2,6 +2,7 @@
 whatever admin class coin.members registered)."""
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +19,7 @@ class DirectoryAccountInline(admin.StackedInline):
     extra = 0
     max_num = 1
     verbose_name = verbose_name_plural = _("LDAP entry")
-    fields = ["entry_dn", "password_state", "id_number", "ldap_status"]
-    readonly_fields = fields
+    fields = readonly_fields = ("entry_dn", "password_state", "id_number", "ldap_status")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -60,7 +60,7 @@ def add_member_inline(
     re-register the member admin as a subclass with one more inline."""
     try:
         member_admin = site.get_model_admin(Member)
-    except admin.sites.NotRegistered:
+    except NotRegistered:
         return
     base = type(member_admin)
     if inline in base.inlines:

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -11,7 +12,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from coin.admin_filters import list_filter
 from coin.offers.configuration_types import configuration_type_choices
+from coin.offers.filtersets import OfferSubscriptionFilterSet
 from coin.offers.forms import offer_price
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import (
@@ -56,20 +59,9 @@ class OfferAdmin(admin.ModelAdmin):
         return offer.get_configuration_type_display()
 
 
-class RunningFilter(admin.SimpleListFilter):
-    title = _("running")
-    parameter_name = "running"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("running today")), ("no", _("resigned"))]
-
-    def queryset(self, request, queryset):
-        running = OfferSubscription.objects.running().values("pk")
-        if self.value() == "yes":
-            return queryset.filter(pk__in=running)
-        if self.value() == "no":
-            return queryset.exclude(pk__in=running)
-        return queryset
+RunningFilter = list_filter(
+    OfferSubscriptionFilterSet, "running", _("running"), yes=_("running today"), no=_("resigned")
+)
 
 
 class OfferSubscriptionForm(forms.ModelForm):
@@ -240,7 +232,7 @@ def _add_inline(model, inline: type[admin.options.InlineModelAdmin], site: admin
     class is registered (nothing when the model has no admin or already has it)."""
     try:
         model_admin = site.get_model_admin(model)
-    except admin.sites.NotRegistered:
+    except NotRegistered:
         return
     base = type(model_admin)
     if inline in base.inlines:

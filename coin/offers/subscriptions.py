@@ -161,6 +161,9 @@ def member_can_resign(subscription: OfferSubscription) -> bool:
 
 
 def already_resigned_message(subscription: OfferSubscription) -> str:
+    """Why a member cannot resign a subscription whose resignation is set already."""
+    if subscription.resign_date is None:
+        raise ValueError("already_resigned_message() is for a subscription whose resignation is set")
     return _(
         "This subscription's termination is already set (first day without service: %(date)s). "
         "It cannot be changed from here: contact the association to move or cancel it."

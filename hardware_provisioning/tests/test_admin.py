@@ -58,7 +58,8 @@ def test_item_list_shows_availability_and_counts(admin_client, inventory):
         ("q=C0-4A-00-00-00-01", ["Stored router"]),
         ("q=c04a.0000.0001", ["Stored router"]),
         ("q=SN-STORED", ["Stored router"]),
-        ("owner=member", []),
+        ("owned_by=member", []),
+        ("owned_by=isp", ["Asked router", "Deployed router", "Lent router", "Spare modem", "Stored router"]),
     ],
 )
 def test_filters_and_search(admin_client, inventory, query, expected):
