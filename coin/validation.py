@@ -94,3 +94,26 @@ def model_clean(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) 
     with refusals():
         candidate(serializer, attrs).clean()
     return attrs
+
+
+class FieldErrors:
+    """What a ``clean()`` refuses, collected field by field and raised together, so
+    that a form shows every refusal at once::
+
+        errors = FieldErrors()
+        if end < start:
+            errors.add("end", _("A loan cannot end before it starts."))
+        errors.raise_if_any()
+    """
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[Any]] = {}
+
+    def add(self, field: str, message: Any) -> None:
+        """Refuse ``field`` with ``message`` (a string or a lazy translation)."""
+        self.by_field.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        """Raise one ValidationError naming every refused field, if there is any."""
+        if self.by_field:
+            raise ValidationError(self.by_field)
