@@ -77,7 +77,7 @@ def refusals(default_field: str | None = None) -> Iterator[None]:
         raise api_error(error, default_field) from error
 
 
-def candidate(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) -> Any:
+def candidate(serializer: "serializers.ModelSerializer[Any]", attrs: dict[str, Any]) -> Any:
     """The object as it would be saved: a copy of the instance being changed (so a
     refused change leaves it alone) with ``attrs`` applied, many-to-many left out."""
     model: Any = serializer.Meta.model
@@ -89,7 +89,7 @@ def candidate(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) ->
     return instance
 
 
-def model_clean(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) -> dict[str, Any]:
+def model_clean(serializer: "serializers.ModelSerializer[Any]", attrs: dict[str, Any]) -> dict[str, Any]:
     """``validate()`` of a serializer whose model's clean() holds the rules."""
     with refusals():
         candidate(serializer, attrs).clean()

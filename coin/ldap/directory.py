@@ -145,4 +145,5 @@ def differences(current: Entry, wanted: Entry, managed: Iterable[str]) -> Modlis
         normal.pop("objectClass", None)
     else:
         normal["objectClass"] = list(wanted["objectClass"])
-    return ldap.modlist.modifyModlist(current, normal)
+    changes: Modlist = ldap.modlist.modifyModlist(current, normal)
+    return changes
