@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from dal import autocomplete
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -28,7 +29,7 @@ from hardware_provisioning.models import Item, ItemType, Loan, Storage
 from hardware_provisioning.resources import ItemResource
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
 
 class ItemCounts(TypedDict):
@@ -180,7 +181,7 @@ class ItemAdmin(ImportExportModelAdmin):
             "form": form,
             "items": queryset.select_related("type", "storage"),
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/hardware_provisioning/item/move.html", context)
 
@@ -326,7 +327,7 @@ class LoanAdmin(admin.ModelAdmin):
             obj.item.storage = None
             obj.item.save(update_fields=["storage"])
 
-    def _handle(self, request, queryset, handler, done: str) -> None:
+    def _handle(self, request, queryset, handler, done: "StrOrPromise") -> None:
         handled = 0
         for loan in queryset:
             try:

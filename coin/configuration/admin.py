@@ -2,7 +2,7 @@
 generic admin that lists every configuration of every type."""
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,8 +12,13 @@ from polymorphic.admin import PolymorphicChildModelFilter, PolymorphicParentMode
 
 from coin.configuration.models import Configuration, configuration_models
 
+if TYPE_CHECKING:
+    _MixinBase = admin.ModelAdmin[Configuration]
+else:
+    _MixinBase = object
 
-class ConfigurationAdminFormMixin:
+
+class ConfigurationAdminFormMixin(_MixinBase):
     """For a configuration app's admin, before PolymorphicChildModelAdmin.
 
     It limits the subscription field to subscriptions of offers served by this
@@ -26,7 +31,11 @@ class ConfigurationAdminFormMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "offersubscription" and isinstance(formfield, forms.ModelChoiceField):
+        if (
+            db_field.name == "offersubscription"
+            and isinstance(formfield, forms.ModelChoiceField)
+            and formfield.queryset is not None
+        ):
             object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
             queryset = formfield.queryset.filter(offer__configuration_type=self.model._meta.label)
             formfield.queryset = queryset.filter(configuration__isnull=True) | queryset.filter(

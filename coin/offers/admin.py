@@ -38,7 +38,7 @@ class OfferForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["configuration_type"] = forms.ChoiceField(
             label=Offer._meta.get_field("configuration_type").verbose_name,
-            choices=[("", _("none"))] + configuration_type_choices(),
+            choices=[("", _("none")), *configuration_type_choices()],
             required=False,
             help_text=Offer._meta.get_field("configuration_type").help_text,
         )
@@ -70,7 +70,7 @@ class OfferSubscriptionForm(forms.ModelForm):
         fields = ["member", "offer", "subscription_date", "resign_date", "commitment", "comments"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         offer = cleaned.get("offer")
         if self.instance.pk is None and offer is not None:
             try:

@@ -26,7 +26,7 @@ from coin.validation import add_to_form
 def _configurations():
     """Every configuration, as its app's class: the model behind the reverse relation
     ``configuration`` belongs to coin.configuration, an app above this one."""
-    return OfferSubscription._meta.get_field("configuration").related_model.objects.all()
+    return OfferSubscription._meta.get_field("configuration").related_model._default_manager.all()
 
 
 @login_required
