@@ -70,6 +70,19 @@ def paged_search(
         return
 
 
+def entries_by_uid(
+    connection: LDAPObject, base: str, filterstr: str, attributes: Iterable[str]
+) -> dict[str, Entry]:
+    """Every entry of one paged one-level search of ``base``, by its ``uid`` (entries
+    without one are left out)."""
+    entries = {}
+    for _dn, entry in paged_search(connection, base, filterstr, attributes):
+        uid = entry.get("uid") or entry.get("userid")
+        if uid:
+            entries[uid[0].decode()] = entry
+    return entries
+
+
 def read_entry(connection: LDAPObject, dn: str, attributes: Iterable[str]) -> Entry | None:
     """The entry at ``dn`` (those attributes), None when there is none."""
     try:

@@ -2,11 +2,11 @@
 whatever admin class coin.members registered)."""
 
 from django.contrib import admin
-from django.contrib.admin.exceptions import NotRegistered
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coin.admin_inlines import add_inline
 from coin.members.models import Member
 from coin.members_ldap import conf, directory
 from coin.members_ldap.models import DirectoryAccount
@@ -58,18 +58,7 @@ def add_member_inline(
 ) -> None:
     """Show ``inline`` on the member's admin page without coin.members knowing it:
     re-register the member admin as a subclass with one more inline."""
-    try:
-        member_admin = site.get_model_admin(Member)
-    except NotRegistered:
-        return
-    base = type(member_admin)
-    if inline in base.inlines:
-        return
-    extended = type(
-        base.__name__, (base,), {"inlines": [*base.inlines, inline], "__module__": base.__module__}
-    )
-    site.unregister(Member)
-    site.register(Member, extended)
+    add_inline(Member, inline, site)
 
 
 class LDAPInlineWhenEnabled(DirectoryAccountInline):

@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -13,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
+from coin.admin_inlines import add_inline
 from coin.offers.configuration_types import configuration_type_choices
 from coin.offers.filtersets import OfferSubscriptionFilterSet
 from coin.offers.forms import offer_price
@@ -227,29 +227,12 @@ class SubscriptionRequestAdmin(admin.ModelAdmin):
 admin.site.register(SubscriptionRequest, SubscriptionRequestAdmin)
 
 
-def _add_inline(model, inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite) -> None:
-    """Re-register ``model``'s admin as a subclass with one more inline, whatever admin
-    class is registered (nothing when the model has no admin or already has it)."""
-    try:
-        model_admin = site.get_model_admin(model)
-    except NotRegistered:
-        return
-    base = type(model_admin)
-    if inline in base.inlines:
-        return
-    extended = type(
-        base.__name__, (base,), {"inlines": [*base.inlines, inline], "__module__": base.__module__}
-    )
-    site.unregister(model)
-    site.register(model, extended)
-
-
 def add_offer_inline(
     inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite = admin.site
 ) -> None:
     """Let an app that builds on offers (resources' pools, coa's RADIUS group) show its
     own inline on the offer's admin page without this app knowing it."""
-    _add_inline(Offer, inline, site)
+    add_inline(Offer, inline, site)
 
 
 def add_subscription_inline(
@@ -257,4 +240,4 @@ def add_subscription_inline(
 ) -> None:
     """The same for the subscription's admin page (hardware_provisioning's lent
     hardware): the inline shows below the configuration's own inline."""
-    _add_inline(OfferSubscription, inline, site)
+    add_inline(OfferSubscription, inline, site)
