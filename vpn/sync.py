@@ -7,7 +7,6 @@ is deleted. Other entries under the base DN are left alone. Running it twice is
 harmless: the second run finds nothing to do.
 """
 
-import datetime
 import functools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -57,7 +56,7 @@ def wanted_accounts() -> dict[str, Account]:
     for pk, login, password, activated, ipv4, ipv6, subscription_id, start, end in rows.iterator(
         chunk_size=2000
     ):
-        running = is_running(start, end, today)
+        running = start <= today and (end is None or end > today)
         accounts[login] = account_state(
             login=login,
             password_hash=password,
@@ -68,11 +67,6 @@ def wanted_accounts() -> dict[str, Account]:
             networks=networks.get(pk, []),
         )
     return accounts
-
-
-def is_running(start: datetime.date, end: datetime.date | None, today: datetime.date) -> bool:
-    """The subscription rule (``OfferSubscription.is_running``) on the values read."""
-    return start <= today and (end is None or end > today)
 
 
 class Drift(ldap_drift.Drift):
