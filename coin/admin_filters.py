@@ -48,7 +48,8 @@ def apply_filter(
         raise ValueError(
             f"{filterset_class.__name__}.{name}: {raw_value!r} is refused: {filterset.form.errors}"
         )
-    return filterset.filters[name].filter(queryset, filterset.form.cleaned_data[name])
+    filtered: QuerySet[Any] = filterset.filters[name].filter(queryset, filterset.form.cleaned_data[name])
+    return filtered
 
 
 def list_filter(

@@ -7,6 +7,7 @@ from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
 
@@ -50,7 +51,7 @@ class CoinCSPMiddleware(CSPMiddleware):
       framework's browsable API styles its pages inline.
     """
 
-    def get_policy_parts(self, request: HttpRequest, response: HttpResponse, report_only: bool = False):
+    def get_policy_parts(self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False):
         parts = super().get_policy_parts(request, response, report_only)
         update = dict(parts.update or {})
         sources = getattr(request, "csp_img_sources", None)

@@ -6,6 +6,7 @@ applied the same way everywhere.
 """
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import dj_database_url
@@ -17,9 +18,10 @@ def _env_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def apply_environment(settings: dict[str, Any], environ: dict[str, str] | None = None) -> None:
+def apply_environment(settings: dict[str, Any], environ: Mapping[str, str] | None = None) -> None:
     """Let ``COIN_*`` environment variables override file settings (containers, CI)."""
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        environ = os.environ
     if url := environ.get("COIN_DATABASE_URL"):
         settings["DATABASES"] = {"default": dj_database_url.parse(url, conn_max_age=60)}
     if key := environ.get("COIN_SECRET_KEY"):

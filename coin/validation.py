@@ -77,7 +77,7 @@ def refusals(default_field: str | None = None) -> Iterator[None]:
         raise api_error(error, default_field) from error
 
 
-def candidate(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) -> Any:
+def candidate(serializer: "serializers.ModelSerializer[Any]", attrs: dict[str, Any]) -> Any:
     """The object as it would be saved: a copy of the instance being changed (so a
     refused change leaves it alone) with ``attrs`` applied, many-to-many left out."""
     model: Any = serializer.Meta.model
@@ -89,8 +89,31 @@ def candidate(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) ->
     return instance
 
 
-def model_clean(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) -> dict[str, Any]:
+def model_clean(serializer: "serializers.ModelSerializer[Any]", attrs: dict[str, Any]) -> dict[str, Any]:
     """``validate()`` of a serializer whose model's clean() holds the rules."""
     with refusals():
         candidate(serializer, attrs).clean()
     return attrs
+
+
+class FieldErrors:
+    """What a ``clean()`` refuses, collected field by field and raised together, so
+    that a form shows every refusal at once::
+
+        errors = FieldErrors()
+        if end < start:
+            errors.add("end", _("A loan cannot end before it starts."))
+        errors.raise_if_any()
+    """
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[Any]] = {}
+
+    def add(self, field: str, message: Any) -> None:
+        """Refuse ``field`` with ``message`` (a string or a lazy translation)."""
+        self.by_field.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        """Raise one ValidationError naming every refused field, if there is any."""
+        if self.by_field:
+            raise ValidationError(self.by_field)

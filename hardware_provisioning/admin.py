@@ -4,25 +4,45 @@ site, CSV import/export; loans with approve/refuse/end actions and dependent
 choices (django-autocomplete-light); lent hardware on the subscription's page."""
 
 from collections import defaultdict
+from typing import TYPE_CHECKING, TypedDict
 
 from dal import autocomplete
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
+from coin.admin_filters import list_filter
 from coin.offers.admin import add_subscription_inline
 from hardware_provisioning import loans
+from hardware_provisioning.filtersets import ItemFilterSet
 from hardware_provisioning.forms import LoanAdminForm, MoveItemsForm
 from hardware_provisioning.mac import normalise_mac
-from hardware_provisioning.models import Item, ItemState, ItemType, Loan, Storage
+from hardware_provisioning.models import Item, ItemType, Loan, Storage
 from hardware_provisioning.resources import ItemResource
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class ItemCounts(TypedDict):
+    """What ``ItemTypeAdmin.get_queryset`` adds to each type."""
+
+    n_items: int
+    n_available: int
+
+
+class StoredCount(TypedDict):
+    """What ``StorageAdmin.get_queryset`` adds to each storage site."""
+
+    n_items: int
 
 
 @admin.register(ItemType)
@@ -42,11 +62,11 @@ class ItemTypeAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("items"), ordering="n_items")
-    def item_count(self, obj: ItemType) -> int:
+    def item_count(self, obj: "WithAnnotations[ItemType, ItemCounts]") -> int:
         return obj.n_items
 
     @admin.display(description=_("available"), ordering="n_available")
-    def available_count(self, obj: ItemType) -> int:
+    def available_count(self, obj: "WithAnnotations[ItemType, ItemCounts]") -> int:
         return obj.n_available
 
 
@@ -62,36 +82,12 @@ class StorageAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("items in storage"), ordering="n_items")
-    def item_count(self, obj: Storage) -> int:
+    def item_count(self, obj: "WithAnnotations[Storage, StoredCount]") -> int:
         return obj.n_items
 
 
-class StateFilter(admin.SimpleListFilter):
-    title = _("availability")
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return ItemState.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in ItemState.values:
-            return queryset.in_state(self.value())
-        return queryset
-
-
-class OwnerFilter(admin.SimpleListFilter):
-    title = _("owner")
-    parameter_name = "owner"
-
-    def lookups(self, request, model_admin):
-        return [("isp", _("the ISP")), ("member", _("a member"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "isp":
-            return queryset.filter(owner__isnull=True)
-        if self.value() == "member":
-            return queryset.filter(owner__isnull=False)
-        return queryset
+StateFilter = list_filter(ItemFilterSet, "state", _("availability"))
+OwnerFilter = list_filter(ItemFilterSet, "owned_by", _("owner"))
 
 
 class LoanHistoryInline(admin.TabularInline):
@@ -99,8 +95,7 @@ class LoanHistoryInline(admin.TabularInline):
 
     model = Loan
     fk_name = "item"
-    fields = ["member", "state", "start", "end", "location", "subscription"]
-    readonly_fields = fields
+    fields = readonly_fields = ("member", "state", "start", "end", "location", "subscription")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -152,7 +147,7 @@ class ItemAdmin(ImportExportModelAdmin):
 
     @admin.display(description=_("owner"), ordering="owner__username")
     def owner_name(self, item: Item) -> str:
-        return str(item.owner) if item.owner_id else _("the ISP")
+        return str(item.owner) if item.owner_id else gettext("the ISP")
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "hardware_counts": inventory_counts()}
@@ -186,7 +181,7 @@ class ItemAdmin(ImportExportModelAdmin):
             "form": form,
             "items": queryset.select_related("type", "storage"),
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/hardware_provisioning/item/move.html", context)
 
@@ -332,7 +327,7 @@ class LoanAdmin(admin.ModelAdmin):
             obj.item.storage = None
             obj.item.save(update_fields=["storage"])
 
-    def _handle(self, request, queryset, handler, done: str) -> None:
+    def _handle(self, request, queryset, handler, done: "StrOrPromise") -> None:
         handled = 0
         for loan in queryset:
             try:
@@ -361,8 +356,7 @@ class SubscriptionHardwareInline(admin.TabularInline):
 
     model = Loan
     fk_name = "subscription"
-    fields = ["item", "member", "state", "start", "end", "location"]
-    readonly_fields = fields
+    fields = readonly_fields = ("item", "member", "state", "start", "end", "location")
     extra = 0
     can_delete = False
     show_change_link = True

@@ -1,13 +1,21 @@
 """Forms of the member portal and of the admin (the loan form's dependent choices
 through django-autocomplete-light)."""
 
+from typing import Any
+
 from dal import autocomplete
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coin.offers.models import OfferSubscription
 from hardware_provisioning.models import Item, ItemType, Loan, Storage
+
+
+class SubscriptionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: OfferSubscription) -> str:
+        return f"{obj.offer.name} — {obj.reference}"
 
 
 class BorrowForm(forms.Form):
@@ -17,9 +25,9 @@ class BorrowForm(forms.Form):
         required=False,
         help_text=_("Address or place, optional."),
     )
-    subscription = forms.ModelChoiceField(
+    subscription = SubscriptionChoiceField(
         label=_("For the subscription"),
-        queryset=None,
+        queryset=OfferSubscription.objects.none(),
         required=False,
         empty_label=_("none"),
         help_text=_("The line this item will serve, if any."),
@@ -28,12 +36,16 @@ class BorrowForm(forms.Form):
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
-        from coin.offers.models import OfferSubscription
+        subscription = choice_field(self, "subscription")
+        subscription.queryset = OfferSubscription.objects.filter(member=member).select_related("offer")
 
-        self.fields["subscription"].queryset = OfferSubscription.objects.filter(member=member).select_related(
-            "offer"
-        )
-        self.fields["subscription"].label_from_instance = lambda s: f"{s.offer.name} — {s.reference}"
+
+def choice_field(form: forms.BaseForm, name: str) -> "forms.ModelChoiceField[Any]":
+    """The form's model choice field ``name``, to narrow its choices."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field")
+    return field
 
 
 class ReturnForm(forms.Form):
@@ -93,15 +105,15 @@ class LoanAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         own = Q(pk=self.instance.item_id) if self.instance.item_id else Q(pk__in=[])
-        self.fields["item"].queryset = Item.objects.filter(
+        choice_field(self, "item").queryset = Item.objects.filter(
             Q(pk__in=Item.objects.available().values("pk")) | own
         ).select_related("type")
-        self.fields["member"].queryset = get_user_model().objects.all()
+        choice_field(self, "member").queryset = get_user_model()._default_manager.all()
         if self.instance.item_id:
             self.fields["item_type"].initial = self.instance.item.type_id
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         item, item_type = cleaned.get("item"), cleaned.get("item_type")
         if item is not None and item_type is not None and item.type_id != item_type.pk:
             self.add_error("item", _("This item is not of the chosen type."))

@@ -213,7 +213,8 @@ def accept_handover(loan: Loan, recipient: Member, today: datetime.date | None =
 def move_items(items: Iterable[Item], storage: Storage) -> tuple[list[Item], list[Item]]:
     """Move items to another storage site. Items that are lent, requested or
     deployed are not in storage and stay as they are: returns (moved, left)."""
-    moved, left = [], []
+    moved: list[Item] = []
+    left: list[Item] = []
     with transaction.atomic():
         pks = [item.pk for item in items]
         locked = list(Item.objects.select_for_update().filter(pk__in=pks).order_by("pk"))

@@ -8,12 +8,12 @@ constraints); the actions on loans (borrow, approve, return, hand over) are in
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coin.validation import FieldErrors
 from hardware_provisioning.mac import normalise_mac
 
 
@@ -171,20 +171,20 @@ class Item(models.Model):
         return str(ItemState(self.state).label)
 
     def clean(self) -> None:
-        errors: dict[str, list] = {}
+        errors = FieldErrors()
         if self.buy_date and self.warranty_end and self.warranty_end < self.buy_date:
-            errors.setdefault("warranty_end", []).append(_("The warranty cannot end before the buy date."))
+            errors.add("warranty_end", _("The warranty cannot end before the buy date."))
         if (
             self.mac_address
             and Item.objects.filter(mac_address=self.mac_address).exclude(pk=self.pk).exists()
         ):
-            errors.setdefault("mac_address", []).append(_("Another item has this MAC address."))
+            errors.add("mac_address", _("Another item has this MAC address."))
         if self.deployed and self.pk and self.loans.open().exists():
-            errors.setdefault("deployed", []).append(
-                _("This item is on an open loan or request: end it before marking the item deployed.")
+            errors.add(
+                "deployed",
+                _("This item is on an open loan or request: end it before marking the item deployed."),
             )
-        if errors:
-            raise ValidationError(errors)
+        errors.raise_if_any()
 
 
 class LoanQuerySet(models.QuerySet):
@@ -278,29 +278,24 @@ class Loan(models.Model):
         """Dates in order, end date set exactly when the loan is closed (an end date
         given to a running loan ends it), one open loan per item, a lendable item, a
         subscription of the same member."""
-        errors: dict[str, list] = {}
+        errors = FieldErrors()
         if self.end is not None and self.start is not None and self.end < self.start:
-            errors.setdefault("end", []).append(_("A loan cannot end before it starts."))
+            errors.add("end", _("A loan cannot end before it starts."))
         if self.end is not None and self.state == self.State.RUNNING:
             self.state = self.State.ENDED
         elif self.end is not None and self.state == self.State.REQUESTED:
             self.state = self.State.CANCELLED
         elif self.end is None and not self.is_open:
-            errors.setdefault("end", []).append(_("A closed loan needs its end date."))
+            errors.add("end", _("A closed loan needs its end date."))
         if self.item_id is not None and self.is_open:
             others = Loan.objects.open().filter(item_id=self.item_id).exclude(pk=self.pk)
             if others.exists():
-                errors.setdefault("item", []).append(_("This item is already lent or requested."))
+                errors.add("item", _("This item is already lent or requested."))
             elif self.item.deployed:
-                errors.setdefault("item", []).append(
-                    _("This item is deployed in the network: it cannot be lent.")
-                )
-        if self.subscription_id is not None and self.member_id is not None:
+                errors.add("item", _("This item is deployed in the network: it cannot be lent."))
+        if self.subscription is not None and self.member_id is not None:
             if self.subscription.member_id != self.member_id:
-                errors.setdefault("subscription", []).append(
-                    _("This subscription belongs to another member.")
-                )
+                errors.add("subscription", _("This subscription belongs to another member."))
         if self.handover_to_id is not None and self.handover_to_id == self.member_id:
-            errors.setdefault("handover_to", []).append(_("A loan cannot be handed over to its own holder."))
-        if errors:
-            raise ValidationError(errors)
+            errors.add("handover_to", _("A loan cannot be handed over to its own holder."))
+        errors.raise_if_any()

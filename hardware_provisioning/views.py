@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coin.configuration.models import Configuration
+from coin.members.http import MemberRequest
+from coin.members.models import Member
 from hardware_provisioning import loans
 from hardware_provisioning.conf import setting
 from hardware_provisioning.forms import BorrowForm, HandoverForm, ReturnForm
@@ -32,7 +34,7 @@ def _add_errors(form, error: ValidationError, default_field: str | None = None) 
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: MemberRequest) -> HttpResponse:
     mine = list(Loan.objects.filter(member=request.user).select_related(*LOAN_RELATED))
     offered = Loan.objects.filter(handover_to=request.user, state=Loan.State.RUNNING).select_related(
         "item__type", "member"
@@ -50,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def available(request: HttpRequest) -> HttpResponse:
+def available(request: MemberRequest) -> HttpResponse:
     items = (
         Item.objects.available().select_related("type", "storage").order_by("type__name", "designation", "pk")
     )
@@ -63,7 +65,7 @@ def available(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def borrow(request: HttpRequest, pk: int) -> HttpResponse:
+def borrow(request: MemberRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.available().select_related("type", "storage"), pk=pk)
     form = BorrowForm(request.POST or None, member=request.user)
     if request.method == "POST" and form.is_valid():
@@ -89,7 +91,7 @@ def borrow(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def return_loan(request: HttpRequest, pk: int) -> HttpResponse:
+def return_loan(request: MemberRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(Loan.objects.open().select_related("item__type"), pk=pk, member=request.user)
     form = ReturnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -104,7 +106,7 @@ def return_loan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def handover(request: HttpRequest, pk: int) -> HttpResponse:
+def handover(request: MemberRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(
         Loan.objects.select_related("item__type", "handover_to"),
         pk=pk,
@@ -128,7 +130,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel_handover(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_handover(request: MemberRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(Loan, pk=pk, member=request.user, handover_to__isnull=False)
     loans.cancel_handover(loan, request.user)
     messages.success(request, _("Hand-over withdrawn."))
@@ -137,7 +139,7 @@ def cancel_handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def accept_handover(request: HttpRequest, pk: int) -> HttpResponse:
+def accept_handover(request: MemberRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(Loan, pk=pk, handover_to=request.user, state=Loan.State.RUNNING)
     try:
         loans.accept_handover(loan, request.user)
@@ -150,7 +152,7 @@ def accept_handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def decline_handover(request: HttpRequest, pk: int) -> HttpResponse:
+def decline_handover(request: MemberRequest, pk: int) -> HttpResponse:
     loan = get_object_or_404(Loan, pk=pk, handover_to=request.user, state=Loan.State.RUNNING)
     loans.decline_handover(loan, request.user)
     messages.success(request, _("Hand-over declined."))
@@ -159,7 +161,9 @@ def decline_handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 def lent_hardware_panel(request: HttpRequest, configuration: Configuration) -> str:
     """The panel under a configuration's member page: hardware lent for its
-    subscription (coin.configuration.panels)."""
+    subscription (coin.configuration.panels), nothing for anyone but a member."""
+    if not isinstance(request.user, Member):
+        return ""
     lent = list(
         Loan.objects.filter(
             subscription_id=configuration.offersubscription_id, member=request.user, state=Loan.State.RUNNING

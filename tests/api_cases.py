@@ -244,3 +244,16 @@ def _merge_app_cases() -> None:
 
 
 _merge_app_cases()
+
+
+def same_rows_in_admin_and_api(client, pairs: list[tuple[str, str, set[int]]]) -> None:
+    """For list filters made from a FilterSet (``coin.admin_filters.list_filter``):
+    each (admin list URL, API list URL, expected primary keys) gives those rows in
+    the admin's change list and in the API's answer, with a logged-in superuser."""
+    for admin_url, api_url, expected in pairs:
+        response = client.get(admin_url)
+        assert response.status_code == 200, admin_url
+        assert {row.pk for row in response.context["cl"].result_list} == expected, admin_url
+        response = client.get(api_url)
+        assert response.status_code == 200, (api_url, response.content)
+        assert {row["id"] for row in response.json()["results"]} == expected, api_url

@@ -1,6 +1,6 @@
 """The rules of a VPN account: its login, its endpoints, and the state that the
-directory must hold for it. Pure functions of their arguments, except
-``next_free_login`` (which reads the logins taken)."""
+directory must hold for it. Pure functions of their arguments: the caller reads
+the logins taken (``VPNConfiguration.save()``)."""
 
 import ipaddress
 import re
@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def next_free_login(username: str, taken: Iterable[str] | None = None) -> str:
-    """``<username>-vpn<k>`` with the smallest k ≥ 1 not taken yet."""
-    base = f"{username}-vpn"
-    if taken is None:
-        from vpn.models import VPNConfiguration
+def login_prefix(username: str) -> str:
+    """What every VPN login of ``username`` starts with."""
+    return f"{username}-vpn"
 
-        taken = VPNConfiguration.objects.filter(login__startswith=base).values_list("login", flat=True)
+
+def next_free_login(username: str, taken: Iterable[str]) -> str:
+    """``<username>-vpn<k>`` with the smallest k ≥ 1 not in ``taken``."""
+    base = login_prefix(username)
     pattern = re.compile(re.escape(base) + r"(\d+)$")
     used = {int(match.group(1)) for login in taken if (match := pattern.match(login))}
     k = 1

@@ -33,7 +33,7 @@ class VPNConfigurationAdmin(ConfigurationAdminFormMixin, PolymorphicChildModelAd
         "ldap_status", "comment",
     ]  # fmt: skip
     readonly_fields = ["password_state", "ldap_status"]
-    actions = [*ConfigurationAdminFormMixin.actions, "generate_password"]
+    actions = [*(ConfigurationAdminFormMixin.actions or ()), "generate_password"]
     list_select_related = ["offersubscription__member", "offersubscription__offer"]
 
     @admin.display(description=_("password"))

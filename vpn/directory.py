@@ -90,14 +90,9 @@ def read_account(connection: LDAPObject, login: str) -> Entry | None:
 
 def read_all(connection: LDAPObject) -> dict[str, Entry]:
     """Every account entry under the base DN, by login: one paged one-level search."""
-    entries = {}
-    for _dn, attributes in ldap_directory.paged_search(
+    return ldap_directory.entries_by_uid(
         connection, base_dn(), "(objectClass=coinVPNAccount)", MANAGED_ATTRIBUTES
-    ):
-        uid = attributes.get("uid") or attributes.get("userid")
-        if uid:
-            entries[uid[0].decode()] = attributes
-    return entries
+    )
 
 
 def add_account(connection: LDAPObject, account: dict[str, Any]) -> None:

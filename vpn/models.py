@@ -2,6 +2,8 @@
 vpn.provisioning on Coin's queue, never from here."""
 
 import ipaddress
+from collections.abc import Collection
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -72,8 +74,12 @@ class VPNConfiguration(Configuration):
         return f"VPN {self.login or '?'} — {self.offersubscription.reference}"
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> "VPNConfiguration":
+        """The loaded row, remembering the values that ``save()`` compares against
+        (``**kwargs``: what later Django versions pass, such as ``fetch_mode``)."""
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded = {name: getattr(instance, name, None) for name in ("login", *ENDPOINT_FIELDS)}
         return instance
 
@@ -140,7 +146,9 @@ class VPNConfiguration(Configuration):
         defaults, see subnet_event)."""
         update_fields = kwargs.get("update_fields")
         if not self.login:
-            self.login = accounts.next_free_login(self.offersubscription.member.username)
+            username = self.offersubscription.member.username
+            taken = VPNConfiguration.objects.filter(login__startswith=accounts.login_prefix(username))
+            self.login = accounts.next_free_login(username, taken.values_list("login", flat=True))
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "login"}
         changed = [

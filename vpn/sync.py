@@ -7,13 +7,15 @@ is deleted. Other entries under the base DN are left alone. Running it twice is
 harmless: the second run finds nothing to do.
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.apps import apps
 from django.utils import timezone
+from ldap.ldapobject import LDAPObject
 
+from coin.ldap import drift as ldap_drift
 from vpn import directory
 from vpn.accounts import account_state
 
@@ -37,14 +39,16 @@ def wanted_accounts() -> dict[str, Account]:
     from coin.resources.models import IPSubnet
 
     today = timezone.localdate()
-    networks: dict[int, list] = {}
+    networks: dict[int, list[Any]] = {}
     # Networks rebuilt from their stored integer keys: much cheaper than parsing
     # the text of 20,000 networks.
-    for configuration_id, start, prefixlen in IPSubnet.objects.filter(
+    for configuration_id, range_start, prefixlen in IPSubnet.objects.filter(
         configuration__in=VPNConfiguration.objects.values("pk")
     ).values_list("configuration_id", "range_start", "prefixlen"):
-        networks.setdefault(configuration_id, []).append(network_from_range(*key_value(start), prefixlen))
-    accounts = {}
+        networks.setdefault(configuration_id, []).append(
+            network_from_range(*key_value(range_start), prefixlen)
+        )
+    accounts: dict[str, Account] = {}
     rows = VPNConfiguration.objects.order_by("login").values_list(
         "pk", "login", "password", "activated", "ipv4_endpoint", "ipv6_endpoint", "offersubscription_id",
         "offersubscription__subscription_date", "offersubscription__resign_date",
@@ -65,65 +69,28 @@ def wanted_accounts() -> dict[str, Account]:
     return accounts
 
 
-@dataclass
-class Drift:
-    missing: list[Account] = field(default_factory=list)
-    changed: list[tuple[Account, list]] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    unchanged: int = 0
+class Drift(ldap_drift.Drift):
+    """Accounts by login; an extra account entry is deleted."""
 
-    @property
-    def total(self) -> int:
-        return len(self.missing) + len(self.changed) + len(self.extra)
-
-    def describe(self) -> Iterable[str]:
-        for account in self.missing:
-            yield f"missing: {account['login']}"
-        for account, changes in self.changed:
-            names = sorted({name for _op, name, _values in changes})
-            yield f"changed: {account['login']} ({', '.join(names)})"
+    def describe(self) -> Iterator[str]:
+        yield from self.describe_entries()
         for login in self.extra:
             yield f"extra: {login}"
 
 
 def compare(wanted: dict[str, Account], current: dict[str, directory.Entry]) -> Drift:
-    drift = Drift()
-    for login, account in wanted.items():
-        entry = current.get(login)
-        if entry is None:
-            drift.missing.append(account)
-            continue
-        changes = directory.differences(entry, directory.entry_for(account))
-        if changes:
-            drift.changed.append((account, changes))
-        else:
-            drift.unchanged += 1
-    drift.extra = sorted(set(current) - set(wanted))
-    return drift
+    return ldap_drift.compare(Drift(key="login"), wanted, current, directory.entry_for, directory.differences)
 
 
 def repair(
-    connection, drift: Drift, on_item: Callable[[str], None] | None = None
+    connection: LDAPObject, drift: Drift, on_item: Callable[[str], None] | None = None
 ) -> tuple[int, list[tuple[str, str]]]:
     """Apply the drift's repairs; one failure does not stop the others.
     Returns (repaired, [(login, error)])."""
-    import ldap
-
     failures = directory.add_accounts(connection, drift.missing, on_item=on_item)
-    repaired = len(drift.missing) - len(failures)
-    operations: list[tuple[str, Callable[[], None]]] = [
-        (account["login"], lambda account=account: directory.put_account(connection, account))
+    operations = [
+        (account["login"], functools.partial(directory.put_account, connection, account))
         for account, _changes in drift.changed
-    ]
-    operations += [
-        (login, lambda login=login: directory.delete_account(connection, login)) for login in drift.extra
-    ]
-    for login, operation in operations:
-        try:
-            operation()
-            repaired += 1
-        except ldap.LDAPError as error:
-            failures.append((login, str(error)))
-        if on_item:
-            on_item(login)
-    return repaired, failures
+    ] + [(login, functools.partial(directory.delete_account, connection, login)) for login in drift.extra]
+    done, more_failures = ldap_drift.apply_each(operations, on_item)
+    return len(drift.missing) - len(failures) + done, failures + more_failures

@@ -2,10 +2,15 @@
 successes: 401/403 (not a staff account, or no model permission), 429 (rate
 exceeded), 404 on an object's URL, and 400 where input is validated."""
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -33,7 +38,7 @@ ERRORS = {
 class AutoSchema(openapi.AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        errors = dict(ERRORS)
+        errors: dict[str, StrOrPromise | None] = {**ERRORS}
         if self.method in ("POST", "PUT", "PATCH") or (self.method == "GET" and self._is_list_view()):
             errors["400"] = None
         if "{" in self.path:
@@ -46,6 +51,6 @@ class AutoSchema(openapi.AutoSchema):
                     VALIDATION_ERROR, description=_("Refused input, with the reasons per field.")
                 )
             else:
-                response = OpenApiResponse(ErrorSerializer, description=description)
+                response = OpenApiResponse(ErrorSerializer, description=description or "")
             responses[code] = self._get_response_for_code(response, code, direction=direction)
         return responses

@@ -9,8 +9,11 @@ from rest_framework.settings import api_settings
 
 
 class CurrentRatesMixin:
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+    scope: str | None
+
+    def get_rate(self) -> str | None:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return None if rate is None else str(rate)
 
 
 class AnonRateThrottle(CurrentRatesMixin, throttling.AnonRateThrottle):

@@ -1,6 +1,9 @@
 """Admin of configurations: the mixin that configuration apps' admins use, and the
 generic admin that lists every configuration of every type."""
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
@@ -9,8 +12,13 @@ from polymorphic.admin import PolymorphicChildModelFilter, PolymorphicParentMode
 
 from coin.configuration.models import Configuration, configuration_models
 
+if TYPE_CHECKING:
+    _MixinBase = admin.ModelAdmin[Configuration]
+else:
+    _MixinBase = object
 
-class ConfigurationAdminFormMixin:
+
+class ConfigurationAdminFormMixin(_MixinBase):
     """For a configuration app's admin, before PolymorphicChildModelAdmin.
 
     It limits the subscription field to subscriptions of offers served by this
@@ -18,12 +26,16 @@ class ConfigurationAdminFormMixin:
     action.
     """
 
-    autocomplete_fields = ["offersubscription"]
-    actions = ["push_again"]
+    autocomplete_fields: ClassVar[list[str] | tuple[str, ...]] = ("offersubscription",)
+    actions: Sequence[Any] | None = ("push_again",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "offersubscription" and isinstance(formfield, forms.ModelChoiceField):
+        if (
+            db_field.name == "offersubscription"
+            and isinstance(formfield, forms.ModelChoiceField)
+            and formfield.queryset is not None
+        ):
             object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
             queryset = formfield.queryset.filter(offer__configuration_type=self.model._meta.label)
             formfield.queryset = queryset.filter(configuration__isnull=True) | queryset.filter(
@@ -69,8 +81,9 @@ class ConfigurationAdmin(PolymorphicParentModelAdmin):
     @admin.display(description=_("type"), ordering="polymorphic_ctype")
     def kind(self, configuration: Configuration) -> str:
         """The configuration type's name (e.g. "DSL line"), not the content type."""
-        model = configuration.polymorphic_ctype.model_class()
-        return str(model._meta.verbose_name if model else configuration.polymorphic_ctype)
+        content_type = configuration.polymorphic_ctype
+        model = content_type.model_class() if content_type else None
+        return str(model._meta.verbose_name if model else content_type)
 
     @admin.display(description=_("member"))
     def member_name(self, configuration: Configuration) -> str:

@@ -9,11 +9,15 @@ after the page's content.
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 
-Panel = Callable[[HttpRequest, object], str]
+if TYPE_CHECKING:
+    from coin.configuration.models import Configuration
+
+Panel = Callable[[HttpRequest, "Configuration"], str]
 
 _panels: list[Panel] = []
 
@@ -25,7 +29,7 @@ def add_member_panel(panel: Panel) -> None:
         _panels.append(panel)
 
 
-def member_panels(request: HttpRequest, configuration: object) -> list[SafeString]:
+def member_panels(request: HttpRequest, configuration: "Configuration") -> list[SafeString]:
     """The HTML of every registered panel for this configuration, empty ones left out."""
     rendered = (panel(request, configuration) for panel in _panels)
     return [mark_safe(html) for html in rendered if html]  # panels return escaped HTML

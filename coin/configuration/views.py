@@ -10,7 +10,7 @@ from coin.configuration.panels import member_panels
 class MemberConfigurationMixin(LoginRequiredMixin):
     """Restricts the queryset to the member's configurations (404 for others')."""
 
-    context_object_name = "configuration"
+    context_object_name: str | None = "configuration"
 
     def get_queryset(self):
         return (

@@ -26,7 +26,9 @@ class CoveredAreaForm(forms.ModelForm):
 
 
 # Addresses typed without a scheme are https ones (Django 6's default, without its warning).
-URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS_ASSUME_HTTPS: dict[type[models.Field], dict[str, str]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class RegisteredOfficeInline(admin.StackedInline):

@@ -1,15 +1,28 @@
 """What the drift-repair commands of LDAP directories (vpn_ldap_sync, members_ldap_sync)
-share: repairing under a progress bar, and the closing report."""
+share: the connection or a clear error, repairing under a progress bar, and the
+closing report."""
 
 from collections.abc import Callable
 from typing import Any
 
+import ldap
 from django.core.management.base import BaseCommand, CommandError
+from ldap.ldapobject import LDAPObject
 
 from coin.commands import progress
+from coin.ldap.directory import connect
 
 #: ``repair(connection, drift, on_item=...)`` → (number repaired, [(name, error), …])
 Repair = Callable[..., tuple[int, list[tuple[str, Any]]]]
+
+
+def connect_or_fail() -> LDAPObject:
+    """A bound connection, or the command's error saying that LDAP is out of reach
+    (server down, refused bind, failed StartTLS) and why."""
+    try:
+        return connect()
+    except ldap.LDAPError as error:
+        raise CommandError(f"Cannot reach the LDAP server: {error}") from error
 
 
 def repair_with_progress(

@@ -70,6 +70,19 @@ def paged_search(
         return
 
 
+def entries_by_uid(
+    connection: LDAPObject, base: str, filterstr: str, attributes: Iterable[str]
+) -> dict[str, Entry]:
+    """Every entry of one paged one-level search of ``base``, by its ``uid`` (entries
+    without one are left out)."""
+    entries = {}
+    for _dn, entry in paged_search(connection, base, filterstr, attributes):
+        uid = entry.get("uid") or entry.get("userid")
+        if uid:
+            entries[uid[0].decode()] = entry
+    return entries
+
+
 def read_entry(connection: LDAPObject, dn: str, attributes: Iterable[str]) -> Entry | None:
     """The entry at ``dn`` (those attributes), None when there is none."""
     try:
@@ -145,4 +158,5 @@ def differences(current: Entry, wanted: Entry, managed: Iterable[str]) -> Modlis
         normal.pop("objectClass", None)
     else:
         normal["objectClass"] = list(wanted["objectClass"])
-    return ldap.modlist.modifyModlist(current, normal)
+    changes: Modlist = ldap.modlist.modifyModlist(current, normal)
+    return changes

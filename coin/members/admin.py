@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
@@ -14,6 +16,15 @@ from coin.members.privileges import (
     may_change_credentials,
     may_change_permissions,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class FeeUpToDate(TypedDict):
+    """What ``MemberAdmin.get_queryset`` adds to each member."""
+
+    fee_up_to_date: bool
 
 
 class MembershipFeeInline(admin.TabularInline):
@@ -162,7 +173,7 @@ class MemberAdmin(UserAdmin):
         return None
 
     @admin.display(description=_("fee up to date"), boolean=True, ordering="fee_up_to_date")
-    def fee_up_to_date(self, member: Member) -> bool:
+    def fee_up_to_date(self, member: "WithAnnotations[Member, FeeUpToDate]") -> bool:
         return member.fee_up_to_date
 
     @admin.display(description=_("name"))

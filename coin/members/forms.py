@@ -10,7 +10,7 @@ USERNAME_HELP = _("Leave empty to build one from the name.")
 class AdminMemberCreationForm(AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = Member
-        fields = ["type", "status", "first_name", "last_name", "organization_name", "email", "username"]
+        fields = ("type", "status", "first_name", "last_name", "organization_name", "email", "username")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

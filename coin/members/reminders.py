@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from coin.dates import CATCH_UP_DAYS, add_months, catch_up_step
-from coin.members.models import Member, MembershipFeeReminder
+from coin.members.models import Member, MemberQuerySet, MembershipFeeReminder
 
 
 def reminder_date(membership_end: datetime.date, offset_months: int) -> datetime.date:
@@ -35,7 +35,7 @@ class DueReminder:
     offset_months: int
 
 
-def candidates(today: datetime.date) -> "Member.objects":
+def candidates(today: datetime.date) -> MemberQuerySet:
     """Members who may get a reminder: members (status), opted in, not resigned, with
     an email and a fee on record."""
     return (

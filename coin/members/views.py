@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from coin.members.emails import send_signup_confirmation
 from coin.members.forms import ProfileForm, SignupForm
+from coin.members.http import MemberRequest
 from coin.members.membership import register_member
 from coin.members.models import Member
 from coin.ratelimit import by_address, by_posted_email, ratelimit
@@ -38,7 +39,7 @@ signup_token_generator = SignupTokenGenerator()
 
 
 @login_required
-def detail(request: HttpRequest) -> HttpResponse:
+def detail(request: MemberRequest) -> HttpResponse:
     """The logged-in member's own information: there is no other member's page."""
     member = request.user
     return render(
@@ -56,7 +57,7 @@ def detail(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest) -> HttpResponse:
+def edit(request: MemberRequest) -> HttpResponse:
     if not settings.MEMBER_CAN_EDIT_PROFILE:
         raise PermissionDenied
     form = ProfileForm(request.POST or None, instance=request.user)
@@ -105,7 +106,7 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
     except (ValueError, TypeError, OverflowError, Member.DoesNotExist):
         member = None
     valid = member is not None and signup_token_generator.check_token(member, token)
-    if valid:
+    if member is not None and valid:
         member.is_active = True
         member.email_confirmed_at = timezone.now()
         member.save(update_fields=["is_active", "email_confirmed_at"])

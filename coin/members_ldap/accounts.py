@@ -78,7 +78,7 @@ def free_id_numbers(count: int, taken: Iterable[int], first: int, last: int) -> 
     """The ``count`` lowest numbers of [first, last] not in ``taken``; ValueError
     naming MEMBERS_LDAP_ID_RANGE when the range is full."""
     taken = set(taken)
-    numbers = []
+    numbers: list[int] = []
     candidate = first
     while len(numbers) < count:
         if candidate > last:
@@ -117,11 +117,13 @@ def ensure_accounts(member_ids: Iterable[int], strict: bool = True) -> None:
         if not without:
             return
         first, last = setting("MEMBERS_LDAP_ID_RANGE")
-        taken = list(
-            DirectoryAccount.objects.select_for_update()
+        taken = [
+            number
+            for number in DirectoryAccount.objects.select_for_update()
             .filter(id_number__isnull=False)
             .values_list("id_number", flat=True)
-        )
+            if number is not None
+        ]
         accounts = list(DirectoryAccount.objects.filter(member_id__in=without, id_number__isnull=True))
         try:
             numbers = free_id_numbers(len(accounts), taken, first, last)

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coin.admin_inlines import add_inline
 from coin.members.models import Member
 from coin.members_ldap import conf, directory
 from coin.members_ldap.models import DirectoryAccount
@@ -18,8 +19,7 @@ class DirectoryAccountInline(admin.StackedInline):
     extra = 0
     max_num = 1
     verbose_name = verbose_name_plural = _("LDAP entry")
-    fields = ["entry_dn", "password_state", "id_number", "ldap_status"]
-    readonly_fields = fields
+    fields = readonly_fields = ("entry_dn", "password_state", "id_number", "ldap_status")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -58,18 +58,7 @@ def add_member_inline(
 ) -> None:
     """Show ``inline`` on the member's admin page without coin.members knowing it:
     re-register the member admin as a subclass with one more inline."""
-    try:
-        member_admin = site.get_model_admin(Member)
-    except admin.sites.NotRegistered:
-        return
-    base = type(member_admin)
-    if inline in base.inlines:
-        return
-    extended = type(
-        base.__name__, (base,), {"inlines": [*base.inlines, inline], "__module__": base.__module__}
-    )
-    site.unregister(Member)
-    site.register(Member, extended)
+    add_inline(Member, inline, site)
 
 
 class LDAPInlineWhenEnabled(DirectoryAccountInline):

@@ -83,14 +83,9 @@ def read_member(connection: LDAPObject, username: str) -> Entry | None:
 
 def read_all(connection: LDAPObject) -> dict[str, Entry]:
     """Every person entry (inetOrgPerson) under the base DN, by uid: one paged search."""
-    entries = {}
-    for _dn, attributes in ldap_directory.paged_search(
+    return ldap_directory.entries_by_uid(
         connection, base_dn(), "(objectClass=inetOrgPerson)", MANAGED_ATTRIBUTES
-    ):
-        uid = attributes.get("uid") or attributes.get("userid")
-        if uid:
-            entries[uid[0].decode()] = attributes
-    return entries
+    )
 
 
 def put_entry(connection: LDAPObject, state: dict[str, Any]) -> str:

@@ -9,19 +9,20 @@ hash yet are listed: their entry has no userPassword until they set a password.
 Running it twice is harmless.
 """
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.utils import timezone
 from ldap.ldapobject import LDAPObject
 
 from coin.ldap import directory as ldap_directory
+from coin.ldap import drift as ldap_drift
 from coin.members.models import Member
 from coin.members_ldap import directory
 from coin.members_ldap.accounts import ensure_accounts, member_state
 
-State = dict[str, Any]
+State = ldap_drift.State
 
 
 def wanted_members(create_accounts: bool = True) -> dict[str, State]:
@@ -65,10 +66,9 @@ def without_hash() -> list[str]:
 
 
 @dataclass
-class Drift:
-    missing: list[State] = field(default_factory=list)
-    changed: list[tuple[State, list]] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
+class Drift(ldap_drift.Drift):
+    """Entries by uid, and the members' group; an entry only in LDAP is left alone."""
+
     group_to_add: list[str] = field(default_factory=list)
     group_to_remove: list[str] = field(default_factory=list)
     unchanged: int = 0
@@ -79,12 +79,8 @@ class Drift:
         group = 1 if self.group_to_add or self.group_to_remove else 0
         return len(self.missing) + len(self.changed) + group
 
-    def describe(self) -> Iterable[str]:
-        for state in self.missing:
-            yield f"missing: {state['uid']}"
-        for state, changes in self.changed:
-            names = sorted({name for _op, name, _values in changes})
-            yield f"changed: {state['uid']} ({', '.join(names)})"
+    def describe(self) -> Iterator[str]:
+        yield from self.describe_entries()
         for dn in self.group_to_add:
             yield f"group: add {dn}"
         for dn in self.group_to_remove:
@@ -96,18 +92,7 @@ class Drift:
 def compare(
     wanted: dict[str, State], current: dict[str, ldap_directory.Entry], group: set[str] | None
 ) -> Drift:
-    drift = Drift()
-    for uid, state in wanted.items():
-        entry = current.get(uid)
-        if entry is None:
-            drift.missing.append(state)
-            continue
-        changes = directory.differences(entry, directory.entry_for(state))
-        if changes:
-            drift.changed.append((state, changes))
-        else:
-            drift.unchanged += 1
-    drift.extra = sorted(set(current) - set(wanted))
+    drift = ldap_drift.compare(Drift(key="uid"), wanted, current, directory.entry_for, directory.differences)
     drift.wanted_group = [directory.member_dn(uid) for uid, state in wanted.items() if state["in_group"]]
     wanted_lower = {dn.lower(): dn for dn in drift.wanted_group}
     present = group if group is not None else set()
@@ -121,8 +106,6 @@ def repair(
 ) -> tuple[int, list[tuple[str, str]]]:
     """Apply the drift's repairs; one failure does not stop the others.
     Returns (repaired, [(uid, error)])."""
-    import ldap
-
     failures = ldap_directory.add_many(
         connection,
         (
@@ -131,21 +114,13 @@ def repair(
         ),
         on_item=on_item,
     )
-    repaired = len(drift.missing) - len(failures)
-    for state, _changes in drift.changed:
-        try:
-            directory.put_entry(connection, state)
-            repaired += 1
-        except ldap.LDAPError as error:
-            failures.append((state["uid"], str(error)))
-        if on_item:
-            on_item(state["uid"])
+    operations: list[tuple[str, Callable[[], object]]] = [
+        (state["uid"], functools.partial(directory.put_entry, connection, state))
+        for state, _changes in drift.changed
+    ]
     if drift.group_to_add or drift.group_to_remove:
-        try:
-            directory.replace_group_members(connection, drift.wanted_group)
-            repaired += 1
-        except ldap.LDAPError as error:
-            failures.append(("group", str(error)))
-        if on_item:
-            on_item("group")
-    return repaired, failures
+        operations.append(
+            ("group", functools.partial(directory.replace_group_members, connection, drift.wanted_group))
+        )
+    done, more_failures = ldap_drift.apply_each(operations, on_item)
+    return len(drift.missing) - len(failures) + done, failures + more_failures

@@ -11,7 +11,10 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from coin.admin_filters import list_filter
+from coin.admin_inlines import add_inline
 from coin.offers.configuration_types import configuration_type_choices
+from coin.offers.filtersets import OfferSubscriptionFilterSet
 from coin.offers.forms import offer_price
 from coin.offers.models import Offer, OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import (
@@ -35,7 +38,7 @@ class OfferForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["configuration_type"] = forms.ChoiceField(
             label=Offer._meta.get_field("configuration_type").verbose_name,
-            choices=[("", _("none"))] + configuration_type_choices(),
+            choices=[("", _("none")), *configuration_type_choices()],
             required=False,
             help_text=Offer._meta.get_field("configuration_type").help_text,
         )
@@ -56,20 +59,9 @@ class OfferAdmin(admin.ModelAdmin):
         return offer.get_configuration_type_display()
 
 
-class RunningFilter(admin.SimpleListFilter):
-    title = _("running")
-    parameter_name = "running"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("running today")), ("no", _("resigned"))]
-
-    def queryset(self, request, queryset):
-        running = OfferSubscription.objects.running().values("pk")
-        if self.value() == "yes":
-            return queryset.filter(pk__in=running)
-        if self.value() == "no":
-            return queryset.exclude(pk__in=running)
-        return queryset
+RunningFilter = list_filter(
+    OfferSubscriptionFilterSet, "running", _("running"), yes=_("running today"), no=_("resigned")
+)
 
 
 class OfferSubscriptionForm(forms.ModelForm):
@@ -78,7 +70,7 @@ class OfferSubscriptionForm(forms.ModelForm):
         fields = ["member", "offer", "subscription_date", "resign_date", "commitment", "comments"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         offer = cleaned.get("offer")
         if self.instance.pk is None and offer is not None:
             try:
@@ -235,29 +227,12 @@ class SubscriptionRequestAdmin(admin.ModelAdmin):
 admin.site.register(SubscriptionRequest, SubscriptionRequestAdmin)
 
 
-def _add_inline(model, inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite) -> None:
-    """Re-register ``model``'s admin as a subclass with one more inline, whatever admin
-    class is registered (nothing when the model has no admin or already has it)."""
-    try:
-        model_admin = site.get_model_admin(model)
-    except admin.sites.NotRegistered:
-        return
-    base = type(model_admin)
-    if inline in base.inlines:
-        return
-    extended = type(
-        base.__name__, (base,), {"inlines": [*base.inlines, inline], "__module__": base.__module__}
-    )
-    site.unregister(model)
-    site.register(model, extended)
-
-
 def add_offer_inline(
     inline: type[admin.options.InlineModelAdmin], site: admin.AdminSite = admin.site
 ) -> None:
     """Let an app that builds on offers (resources' pools, coa's RADIUS group) show its
     own inline on the offer's admin page without this app knowing it."""
-    _add_inline(Offer, inline, site)
+    add_inline(Offer, inline, site)
 
 
 def add_subscription_inline(
@@ -265,4 +240,4 @@ def add_subscription_inline(
 ) -> None:
     """The same for the subscription's admin page (hardware_provisioning's lent
     hardware): the inline shows below the configuration's own inline."""
-    _add_inline(OfferSubscription, inline, site)
+    add_inline(OfferSubscription, inline, site)

@@ -1,4 +1,6 @@
 from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coin.offers.models import Offer
@@ -6,20 +8,26 @@ from coin.offers.models import Offer
 
 def offer_price(offer: Offer) -> str:
     """ "30.00 € per month, 50.00 € to start" (what the member will pay)."""
+    price: str
     if offer.non_billable or not offer.period_fees:
-        price = _("free")
+        price = gettext("free")
     elif offer.billing_period == 1:
-        price = _("%(amount)s € per month") % {"amount": offer.period_fees}
+        price = gettext("%(amount)s € per month") % {"amount": offer.period_fees}
     elif offer.billing_period == 12:
-        price = _("%(amount)s € per year") % {"amount": offer.period_fees}
+        price = gettext("%(amount)s € per year") % {"amount": offer.period_fees}
     else:
-        price = _("%(amount)s € every %(months)d months") % {
+        price = gettext("%(amount)s € every %(months)d months") % {
             "amount": offer.period_fees,
             "months": offer.billing_period,
         }
     if offer.initial_fees and not offer.non_billable:
-        price = _("%(price)s, %(initial)s € to start") % {"price": price, "initial": offer.initial_fees}
-    return str(price)
+        price = gettext("%(price)s, %(initial)s € to start") % {"price": price, "initial": offer.initial_fees}
+    return price
+
+
+def requestable_offers() -> QuerySet[Offer]:
+    """The offers members may ask for (the request form's choices)."""
+    return Offer.objects.filter(requestable=True)
 
 
 class OfferChoiceField(forms.ModelChoiceField):
@@ -28,9 +36,7 @@ class OfferChoiceField(forms.ModelChoiceField):
 
 
 class SubscriptionRequestForm(forms.Form):
-    offer = OfferChoiceField(
-        label=_("Offer"), queryset=Offer.objects.filter(requestable=True), empty_label=None
-    )
+    offer = OfferChoiceField(label=_("Offer"), queryset=requestable_offers(), empty_label=None)
     comment = forms.CharField(
         label=_("Comment"),
         required=False,

@@ -1,7 +1,9 @@
 """Offers and the subscriptions of members to them."""
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +15,16 @@ from django.utils.translation import gettext_lazy as _
 from coin.dates import add_months
 from coin.offers.configuration_types import configuration_type_choices, is_configuration_type
 
-MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+class MoneyField(TypedDict):
+    """The keyword arguments of every amount column of an offer."""
+
+    max_digits: int
+    decimal_places: int
+    validators: list[Callable[[Any], None]]
+
+
+MONEY: MoneyField = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
 # An offer bills every 1 to 120 months (ten years): a longer period is a typing error,
 # and one whose blocks end past year 9999 cannot be billed at all.

@@ -40,7 +40,7 @@ def check_subscription_can_start(offer: Offer) -> None:
     subscription_can_start.send(sender=Offer, offer=offer)
 
 
-def check_can_request(member, offer: Offer) -> None:
+def check_can_request(member: Member, offer: Offer) -> None:
     """Refuse, naming the offer, a request for an offer the member already has (a
     subscription not yet stopped) or already asked for (a pending request)."""
     today = timezone.localdate()
@@ -70,7 +70,7 @@ def check_can_request(member, offer: Offer) -> None:
         )
 
 
-def request_subscription(member, offer: Offer, comment: str = "") -> SubscriptionRequest:
+def request_subscription(member: Member, offer: Offer, comment: str = "") -> SubscriptionRequest:
     if not offer.requestable:
         raise ValidationError({"offer": _("This offer cannot be requested from the portal.")})
     check_can_request(member, offer)
@@ -81,7 +81,7 @@ def request_subscription(member, offer: Offer, comment: str = "") -> Subscriptio
 
 def accept_request(
     request: SubscriptionRequest,
-    by,
+    by: Member,
     subscription_date: datetime.date | None = None,
     answer: str = "",
 ) -> OfferSubscription:
@@ -102,7 +102,7 @@ def accept_request(
     return subscription
 
 
-def cancel_request(request: SubscriptionRequest, member) -> None:
+def cancel_request(request: SubscriptionRequest, member: Member) -> None:
     """The member withdraws their own pending request (kept, marked cancelled)."""
     with transaction.atomic():
         locked = SubscriptionRequest.objects.select_for_update().get(pk=request.pk)
@@ -131,7 +131,7 @@ def request_warnings(request: SubscriptionRequest) -> list[str]:
     return warnings
 
 
-def refuse_request(request: SubscriptionRequest, by, answer: str = "") -> None:
+def refuse_request(request: SubscriptionRequest, by: Member, answer: str = "") -> None:
     with transaction.atomic():
         request = SubscriptionRequest.objects.select_for_update().get(pk=request.pk)
         if request.state != SubscriptionRequest.State.PENDING:
@@ -140,7 +140,7 @@ def refuse_request(request: SubscriptionRequest, by, answer: str = "") -> None:
         _close(request, by, answer)
 
 
-def _close(request: SubscriptionRequest, by, answer: str) -> None:
+def _close(request: SubscriptionRequest, by: Member, answer: str) -> None:
     request.handled_by = by
     request.handled_at = timezone.now()
     request.answer = answer
@@ -161,6 +161,9 @@ def member_can_resign(subscription: OfferSubscription) -> bool:
 
 
 def already_resigned_message(subscription: OfferSubscription) -> str:
+    """Why a member cannot resign a subscription whose resignation is set already."""
+    if subscription.resign_date is None:
+        raise ValueError("already_resigned_message() is for a subscription whose resignation is set")
     return _(
         "This subscription's termination is already set (first day without service: %(date)s). "
         "It cannot be changed from here: contact the association to move or cancel it."

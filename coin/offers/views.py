@@ -2,13 +2,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from coin.offers.forms import ResignForm, SubscriptionRequestForm, offer_price
+from coin.members.http import MemberRequest
+from coin.offers.forms import ResignForm, SubscriptionRequestForm, offer_price, requestable_offers
 from coin.offers.models import OfferSubscription, SubscriptionRequest
 from coin.offers.subscriptions import (
     already_resigned_message,
@@ -25,11 +26,11 @@ from coin.validation import add_to_form
 def _configurations():
     """Every configuration, as its app's class: the model behind the reverse relation
     ``configuration`` belongs to coin.configuration, an app above this one."""
-    return OfferSubscription._meta.get_field("configuration").related_model.objects.all()
+    return OfferSubscription._meta.get_field("configuration").related_model._default_manager.all()
 
 
 @login_required
-def subscriptions(request: HttpRequest) -> HttpResponse:
+def subscriptions(request: MemberRequest) -> HttpResponse:
     today = timezone.localdate()
     member_subscriptions = (
         OfferSubscription.objects.filter(member=request.user)
@@ -43,7 +44,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         {
             "subscriptions": [(s, s.is_running(today)) for s in member_subscriptions],
             "requests": SubscriptionRequest.objects.filter(member=request.user).select_related("offer")[:20],
-            "can_request": SubscriptionRequestForm().fields["offer"].queryset.exists(),
+            "can_request": requestable_offers().exists(),
         },
     )
 
@@ -51,7 +52,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 @login_required
 @ratelimit([("subscription_request", by_member)])
 @require_http_methods(["GET", "POST"])
-def request_offer(request: HttpRequest) -> HttpResponse:
+def request_offer(request: MemberRequest) -> HttpResponse:
     """Offers with their price and description; a request for an offer the member
     already has or already asked for is refused with a message naming it."""
     form = SubscriptionRequestForm(request.POST or None)
@@ -64,13 +65,13 @@ def request_offer(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your request was sent: the association will get back to you."))
             return redirect("offers:subscriptions")
-    offers = [(offer, offer_price(offer)) for offer in form.fields["offer"].queryset]
+    offers = [(offer, offer_price(offer)) for offer in requestable_offers()]
     return render(request, "offers/request.html", {"form": form, "offers": offers})
 
 
 @login_required
 @require_POST
-def cancel_subscription_request(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_subscription_request(request: MemberRequest, pk: int) -> HttpResponse:
     """The member withdraws one of their pending requests (404 for another member's)."""
     subscription_request = get_object_or_404(SubscriptionRequest, pk=pk, member=request.user)
     try:
@@ -87,7 +88,7 @@ def cancel_subscription_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def resign_subscription(request: HttpRequest, pk: int) -> HttpResponse:
+def resign_subscription(request: MemberRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(
         OfferSubscription.objects.select_related("offer"), pk=pk, member=request.user
     )

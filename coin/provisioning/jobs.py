@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import default_task_backend
+from django_tasks import default_task_backend, task
 
 from coin.provisioning.base import Provisioner
 from coin.provisioning.models import ProvisioningJob
@@ -115,8 +115,6 @@ def _same_as_last(
 def enqueue(subject: str, run_after: datetime.datetime | None = None) -> None:
     """Ask the background worker to run the jobs of ``subject``. Backends that
     cannot defer a task leave retries to ``run_due_jobs`` (manage.py provisioning)."""
-    from coin.provisioning.tasks import run_subject_jobs
-
     if run_after is not None:
         if not default_task_backend.supports_defer:
             return
@@ -202,6 +200,14 @@ def run_subject(subject: str, now: datetime.datetime | None = None) -> int:
                 _enqueue_on_commit(subject, job.next_attempt_at)
                 return succeeded
             succeeded += 1
+
+
+@task()
+def run_subject_jobs(subject: str) -> int:
+    """Background worker entry point: run the due jobs of one subject. It lives with
+    the queue that enqueues it, so that the queue and its task import nothing of
+    each other."""
+    return run_subject(subject)
 
 
 def due_subjects(now: datetime.datetime | None = None) -> list[str]:

@@ -2,6 +2,8 @@
 (``clean()``); loans are saved through ``hardware_provisioning.loans.save_loan``
 so that two clients racing for one item get a 400 naming ``item``, not a 500."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -33,7 +35,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "owner", "deployed", "comment", "state",
         ]  # fmt: skip
         # The MAC's uniqueness is checked by Item.clean(), with the admin's message.
-        extra_kwargs = {"mac_address": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"mac_address": {"validators": []}}
 
     def validate_mac_address(self, value: str) -> str:
         try:

@@ -7,6 +7,7 @@ from hardware_provisioning.api.serializers import (
     LoanSerializer,
     StorageSerializer,
 )
+from hardware_provisioning.filtersets import ItemFilterSet, LoanFilterSet
 from hardware_provisioning.models import Item, ItemType, Loan, Storage
 
 
@@ -26,7 +27,7 @@ class ItemViewSet(viewsets.ModelViewSet):
     queryset = Item.objects.with_loan_state().order_by("pk")
     serializer_class = ItemSerializer
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
-    filterset_fields = ["type", "storage", "owner", "deployed"]
+    filterset_class = ItemFilterSet
     search_fields = ["mac_address", "serial", "designation"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -35,7 +36,7 @@ class LoanViewSet(viewsets.ModelViewSet):
     queryset = Loan.objects.select_related("item").order_by("pk")
     serializer_class = LoanSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["item", "member", "subscription", "state"]
+    filterset_class = LoanFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 

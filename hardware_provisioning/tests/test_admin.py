@@ -17,7 +17,9 @@ CHANGELIST = "/admin/hardware_provisioning/item/"
 
 
 @pytest.fixture
-def inventory(make_item, member, other_member, modem_type, other_site):
+def stock(make_item, member, other_member, modem_type, other_site):
+    """Five items: stored, lent, requested, deployed, and a modem at the other site (not
+    the root conftest's ``inventory``, the fiber app's far end)."""
     stored = make_item(designation="Stored router", mac_address="c0:4a:00:00:00:01", serial="SN-STORED")
     lent = make_item(designation="Lent router")
     asked = make_item(designation="Asked router", storage=other_site)
@@ -32,7 +34,7 @@ def designations(response) -> list[str]:
     return sorted(item.designation for item in response.context["cl"].result_list)
 
 
-def test_item_list_shows_availability_and_counts(admin_client, inventory):
+def test_item_list_shows_availability_and_counts(admin_client, stock):
     response = admin_client.get(CHANGELIST)
     page = response.content.decode()
     assert response.status_code == 200
@@ -58,14 +60,15 @@ def test_item_list_shows_availability_and_counts(admin_client, inventory):
         ("q=C0-4A-00-00-00-01", ["Stored router"]),
         ("q=c04a.0000.0001", ["Stored router"]),
         ("q=SN-STORED", ["Stored router"]),
-        ("owner=member", []),
+        ("owned_by=member", []),
+        ("owned_by=isp", ["Asked router", "Deployed router", "Lent router", "Spare modem", "Stored router"]),
     ],
 )
-def test_filters_and_search(admin_client, inventory, query, expected):
+def test_filters_and_search(admin_client, stock, query, expected):
     assert designations(admin_client.get(f"{CHANGELIST}?{query}")) == expected
 
 
-def test_type_and_storage_filters(admin_client, inventory, modem_type, other_site):
+def test_type_and_storage_filters(admin_client, stock, modem_type, other_site):
     assert designations(admin_client.get(f"{CHANGELIST}?type__id__exact={modem_type.pk}")) == ["Spare modem"]
     assert designations(admin_client.get(f"{CHANGELIST}?storage__id__exact={other_site.pk}")) == [
         "Asked router",
@@ -73,14 +76,14 @@ def test_type_and_storage_filters(admin_client, inventory, modem_type, other_sit
     ]
 
 
-def test_item_page_shows_its_loan_history(admin_client, inventory, member):
-    item = inventory["lent"]
+def test_item_page_shows_its_loan_history(admin_client, stock, member):
+    item = stock["lent"]
     page = admin_client.get(f"{CHANGELIST}{item.pk}/change/").content.decode()
     assert "Loan history" in page and member.username in page
 
 
-def test_bulk_move_asks_the_site_then_moves_what_is_in_storage(admin_client, inventory, other_site):
-    selected = [inventory["stored"].pk, inventory["lent"].pk]
+def test_bulk_move_asks_the_site_then_moves_what_is_in_storage(admin_client, stock, other_site):
+    selected = [stock["stored"].pk, stock["lent"].pk]
     data = {"action": "move_to_storage", "_selected_action": selected}
     page = admin_client.post(CHANGELIST, data)
     assert page.status_code == 200 and 'id="move-items"' in page.content.decode()
@@ -90,19 +93,19 @@ def test_bulk_move_asks_the_site_then_moves_what_is_in_storage(admin_client, inv
     assert any(
         m.startswith("Not moved (lent, requested or deployed): Router — Lent router") for m in messages
     )
-    assert Item.objects.get(pk=inventory["stored"].pk).storage == other_site
-    assert Item.objects.get(pk=inventory["lent"].pk).storage is None
+    assert Item.objects.get(pk=stock["stored"].pk).storage == other_site
+    assert Item.objects.get(pk=stock["lent"].pk).storage is None
 
 
-def test_bulk_move_without_a_site_shows_the_form_again(admin_client, inventory):
-    data = {"action": "move_to_storage", "_selected_action": [inventory["stored"].pk], "apply": "1"}
+def test_bulk_move_without_a_site_shows_the_form_again(admin_client, stock):
+    data = {"action": "move_to_storage", "_selected_action": [stock["stored"].pk], "apply": "1"}
     response = admin_client.post(CHANGELIST, data)
     assert response.status_code == 200 and "This field is required." in response.content.decode()
 
 
-def test_loan_actions_approve_end_refuse(admin_client, inventory):
-    asked = Loan.objects.get(item=inventory["asked"])
-    lent = Loan.objects.get(item=inventory["lent"])
+def test_loan_actions_approve_end_refuse(admin_client, stock):
+    asked = Loan.objects.get(item=stock["asked"])
+    lent = Loan.objects.get(item=stock["lent"])
     url = "/admin/hardware_provisioning/loan/"
     admin_client.post(url, {"action": "approve", "_selected_action": [asked.pk, lent.pk]}, follow=True)
     asked.refresh_from_db()
@@ -122,13 +125,13 @@ def autocomplete(client, name: str, **params) -> list[str]:
     return [result["text"] for result in response.json()["results"]]
 
 
-def test_loan_form_item_list_follows_the_type_and_shows_available_items(admin_client, inventory, modem_type):
+def test_loan_form_item_list_follows_the_type_and_shows_available_items(admin_client, stock, modem_type):
     everything = autocomplete(admin_client, "item")
     assert len(everything) == 2 and all("Stored router" in t or "Spare modem" in t for t in everything)
     assert autocomplete(admin_client, "item", forward={"item_type": str(modem_type.pk)}) == [
-        str(inventory["modem"])
+        str(stock["modem"])
     ]
-    assert autocomplete(admin_client, "item", q="c0-4a-00-00-00-01") == [str(inventory["stored"])]
+    assert autocomplete(admin_client, "item", q="c0-4a-00-00-00-01") == [str(stock["stored"])]
 
 
 def test_loan_form_member_and_subscription_autocompletes(admin_client, member, other_member, subscribe):
@@ -149,22 +152,22 @@ def test_autocompletes_need_the_loan_permissions(client, member_factory):
     assert client.get(url).status_code == 200
 
 
-def test_admin_adds_a_loan_and_the_form_refuses_a_taken_item(admin_client, inventory, member, modem_type):
+def test_admin_adds_a_loan_and_the_form_refuses_a_taken_item(admin_client, stock, member, modem_type):
     url = "/admin/hardware_provisioning/loan/add/"
     page = admin_client.get(url).content.decode()
     assert "data-autocomplete-light-url" in page and "autocomplete/item/" in page
     assert 'style="' not in page  # the Content-Security-Policy refuses inline styles
     base = {"member": member.pk, "state": "running", "start": "2026-04-01", "location": "", "notes": ""}
-    response = admin_client.post(url, {**base, "item": inventory["asked"].pk})
+    response = admin_client.post(url, {**base, "item": stock["asked"].pk})
     assert response.status_code == 200
     assert "item" in response.context["adminform"].form.errors
-    response = admin_client.post(url, {**base, "item": inventory["stored"].pk, "item_type": modem_type.pk})
+    response = admin_client.post(url, {**base, "item": stock["stored"].pk, "item_type": modem_type.pk})
     assert response.context["adminform"].form.errors == {"item": ["This item is not of the chosen type."]}
-    response = admin_client.post(url, {**base, "item": inventory["stored"].pk, "end": "2026-03-01"})
+    response = admin_client.post(url, {**base, "item": stock["stored"].pk, "end": "2026-03-01"})
     assert "cannot end before it starts" in str(response.context["adminform"].form.errors["end"])
-    assert admin_client.post(url, {**base, "item": inventory["stored"].pk}).status_code == 302
-    loan = Loan.objects.get(item=inventory["stored"], state=Loan.State.RUNNING)
-    assert loan.member == member and Item.objects.get(pk=inventory["stored"].pk).storage is None
+    assert admin_client.post(url, {**base, "item": stock["stored"].pk}).status_code == 302
+    loan = Loan.objects.get(item=stock["stored"], state=Loan.State.RUNNING)
+    assert loan.member == member and Item.objects.get(pk=stock["stored"].pk).storage is None
 
 
 def test_the_subscription_admin_page_shows_the_lent_hardware(admin_client, member, item, subscribe):

@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from coin.ldap.commands import repair_with_progress, report_repair
+from coin.ldap.commands import connect_or_fail, repair_with_progress, report_repair
 from vpn import directory, sync
 
 
@@ -15,10 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Show the drift without repairing it.")
 
     def handle(self, *args, dry_run=False, verbosity=1, **options):
-        try:
-            connection = directory.connect()
-        except Exception as error:
-            raise CommandError(f"Cannot reach the LDAP server: {error}") from error
+        connection = connect_or_fail()
         try:
             wanted = sync.wanted_accounts()
             current = directory.read_all(connection)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from coin.ldap.commands import repair_with_progress, report_repair
+from coin.ldap.commands import connect_or_fail, repair_with_progress, report_repair
 from coin.members_ldap import conf, directory, sync
 
 
@@ -19,10 +19,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Members in LDAP are off: set MEMBERS_LDAP_BASE_DN (and LDAP_ACTIVATE not False)."
             )
-        try:
-            connection = directory.connect()
-        except Exception as error:
-            raise CommandError(f"Cannot reach the LDAP server: {error}") from error
+        connection = connect_or_fail()
         try:
             try:
                 wanted = sync.wanted_members(create_accounts=not dry_run)
