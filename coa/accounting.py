@@ -74,7 +74,7 @@ def rollup(batch_size: int = 5000) -> RollupReport:
             if len(chunk) >= batch_size:
                 touched |= _rollup_chunk(chunk, alias, RadiusSessionMark, RadiusTrafficDay)
                 chunk = []
-            latest = max(latest, row[2])
+            latest = max(latest, row[2] or latest)  # never NULL: the filter above excludes them
             report.rows_read += 1
         if chunk:
             touched |= _rollup_chunk(chunk, alias, RadiusSessionMark, RadiusTrafficDay)

@@ -174,5 +174,5 @@ add_offer_inline(OfferRadiusGroupInline)
 
 from coa import coa_admin  # noqa: E402 (registers CoARequestAdmin)
 
-RadiusAccountAdmin.actions = [*RadiusAccountAdmin.actions, coa_admin.send_coa, coa_admin.disconnect]
+RadiusAccountAdmin.actions = [*(RadiusAccountAdmin.actions or []), coa_admin.send_coa, coa_admin.disconnect]
 RadAcctAdmin.actions = [*(RadAcctAdmin.actions or []), coa_admin.send_coa, coa_admin.disconnect]

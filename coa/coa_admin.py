@@ -35,7 +35,7 @@ def _sessions(queryset: QuerySet) -> list[tuple[Any, Any]]:
     """(session, account or None) for each selected account (its open session) or session."""
     from coa.models import RadAcct, RadiusAccount
 
-    found = []
+    found: list[tuple[Any, RadiusAccount | None]] = []
     for obj in queryset:
         if isinstance(obj, RadiusAccount):
             session = open_session(obj.login, obj.bng)

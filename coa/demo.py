@@ -63,6 +63,7 @@ def load(stdout) -> None:
                 continue
             subscription = subscribe(member, offer, subscription_date=start)
             account = subscription.configuration
+            assert isinstance(account, RadiusAccount)  # the offer's configuration type
             account.bng = bng
             account.set_password(PASSWORD)
             account.save()

@@ -6,6 +6,8 @@ reads them, Coin writes them (through coa.provisioning) and reads radacct.
 """
 
 import re
+from collections.abc import Collection
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
@@ -178,9 +180,15 @@ class RadiusAccount(Configuration):
     def __str__(self) -> str:
         return f"RADIUS {self.login or '?'} — {self.offersubscription.reference}"
 
+    _stored_login: str | None = None  # the login of the RADIUS rows, when loaded from the database
+
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> "RadiusAccount":
+        """The loaded row, remembering its login: a rename must move the RADIUS rows
+        (``**kwargs``: what later Django versions pass, such as ``fetch_mode``)."""
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._stored_login = instance.__dict__.get("login")
         return instance
 

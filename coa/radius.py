@@ -14,7 +14,7 @@ Rules (documented in README's BNG section):
 import ipaddress
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from coa.conf import setting
 
@@ -145,15 +145,18 @@ def sync_group(group) -> None:
     alias = setting("RADIUS_DATABASE")
     attributes = list(group.attributes.all())
     with transaction.atomic(using=alias):
-        for model, kind in (
+        tables: list[tuple[type[models.Model], str]] = [
             (RadGroupReply, RadiusGroupAttribute.Kind.REPLY),
             (RadGroupCheck, RadiusGroupAttribute.Kind.CHECK),
-        ):
-            model.objects.using(alias).filter(groupname=group.name).delete()
-            model.objects.using(alias).bulk_create(
-                model(groupname=group.name, attribute=a.attribute, op=a.op, value=a.value)
-                for a in attributes
-                if a.kind == kind
+        ]
+        for model, kind in tables:
+            model._default_manager.using(alias).filter(groupname=group.name).delete()
+            model._default_manager.using(alias).bulk_create(
+                [
+                    model(groupname=group.name, attribute=a.attribute, op=a.op, value=a.value)
+                    for a in attributes
+                    if a.kind == kind
+                ]
             )
 
 

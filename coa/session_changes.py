@@ -150,7 +150,8 @@ class CoAProvisioner(Provisioner):
                 _("No BNG has the NAS address %(address)s of the session of %(login)s.")
                 % {"address": session.nasipaddress, "login": payload["login"]}
             )
-        account = RadiusAccount.objects.filter(pk=payload.get("account")).first()
+        account_pk = payload.get("account")
+        account = RadiusAccount.objects.filter(pk=account_pk).first() if account_pk else None
         history = []
         for code, pairs in payload["packets"]:
             sent = send_request(

@@ -94,7 +94,7 @@ def radius_sync(dry_run: bool = False, progress=lambda items, total: items) -> S
     report = SyncReport()
     known = set()
     repairs = []
-    empty = {"check": [], "reply": [], "groups": []}
+    empty: dict[str, list] = {"check": [], "reply": [], "groups": []}
     for wanted in progress(wanted_all, len(wanted_all)):
         report.checked += 1
         known.add(wanted["login"])

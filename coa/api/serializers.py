@@ -86,7 +86,7 @@ class CoASendSerializer(TargetSerializer):
 
 def operation_serializer(operation: Any) -> type[serializers.Serializer]:
     """The request body of one vendor operation: the target and its parameters."""
-    fields = {
+    fields: dict[str, serializers.Field] = {
         name: serializers.CharField(max_length=200, help_text=_("The operation's %(name)s.") % {"name": name})
         for name in operation.parameters
     }

@@ -14,7 +14,7 @@ class CoAThrottle(UserRateThrottle):
     scope = "coa"
 
     def get_rate(self) -> str:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or setting("COA_API_RATE")
+        return str(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or setting("COA_API_RATE"))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         if request.method != "POST":
