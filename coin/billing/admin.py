@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
+from coin.billing.debt import is_fully_credited
 from coin.billing.filtersets import InvoiceFilterSet, PaymentFilterSet
-from coin.billing.invoices import check_credit_note, issue_credit_note, validate_invoice
+from coin.billing.invoices import check_credit_note, creditable_amount, issue_credit_note, validate_invoice
 from coin.billing.ledger import close_if_settled, with_amounts, with_unallocated
 from coin.billing.models import (
     BankImport,
@@ -150,7 +151,9 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def state(self, obj):
-        return obj.get_status_display() if obj.is_validated else _("draft")
+        if not obj.is_validated:
+            return _("draft")
+        return _("credited") if is_fully_credited(obj) else obj.get_status_display()
 
     @admin.display(description=_("remaining"), ordering="remaining")
     def remaining(self, obj):
@@ -172,6 +175,8 @@ class InvoiceAdmin(admin.ModelAdmin):
     def credit_note_link(self, obj):
         if not obj.is_validated:
             return _("Edit the draft.")
+        if creditable_amount(obj) <= 0:
+            return _("Nothing left to credit.")
         url = reverse("admin:billing_creditnote_add") + f"?invoice={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Create a credit note"))
 
@@ -210,6 +215,11 @@ class InvoiceAdmin(admin.ModelAdmin):
         invoices = list(queryset.filter(validated_at__isnull=False)[:2])
         if len(invoices) != 1:
             self.message_user(request, _("Select exactly one validated invoice."), messages.ERROR)
+            return None
+        if creditable_amount(invoices[0]) <= 0:
+            self.message_user(
+                request, _("Nothing is left to credit on invoice %s.") % invoices[0].number, messages.ERROR
+            )
             return None
         return HttpResponseRedirect(reverse("admin:billing_creditnote_add") + f"?invoice={invoices[0].pk}")
 
@@ -263,10 +273,35 @@ class CreditNoteAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["invoice", "date", "amount", "reason"]
-        return ["number", "invoice", "member", "date", "amount", "reason", "validated_at"]
+        return ["number", "invoice", "member", "date", "amount", "reason", "validated_at", "pdf_link"]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        """An issued note never changes: its page is read-only, without Save buttons."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_changeform_initial_data(self, request):
+        """From an invoice's "Create a credit note" link: the amount is what is left to
+        credit on it (the usual case is cancelling the rest of the invoice)."""
+        initial = super().get_changeform_initial_data(request)
+        invoice = Invoice.objects.validated().filter(pk=initial.get("invoice") or None).first()
+        if invoice is not None and "amount" not in initial:
+            left = creditable_amount(invoice)
+            if left > 0:
+                initial["amount"] = left
+        return initial
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj):
+        if not obj.is_validated:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("billing:credit_note_pdf", args=[obj.pk]), _("Download")
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
