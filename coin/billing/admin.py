@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,10 +23,10 @@ from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
-from coin.billing.debt import is_fully_credited
+from coin.billing.debt import is_fully_credited, is_overdue, member_debt
 from coin.billing.filtersets import InvoiceFilterSet, PaymentFilterSet
 from coin.billing.invoices import check_credit_note, creditable_amount, issue_credit_note, validate_invoice
-from coin.billing.ledger import close_if_settled, with_amounts, with_unallocated
+from coin.billing.ledger import balance_details, close_if_settled, with_amounts, with_unallocated
 from coin.billing.models import (
     BankImport,
     CreditNote,
@@ -37,6 +38,7 @@ from coin.billing.models import (
 )
 from coin.billing.payments import delete_payment, payment_saved, settle
 from coin.billing.receipts import create_fee_receipt, issue_receipt
+from coin.members.admin_panels import add_member_admin_panel
 from coin.validation import add_to_form, one_line
 
 MEMBER_SEARCH = [
@@ -599,3 +601,47 @@ class BankImportAdmin(admin.ModelAdmin):
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/billing/bankimport/upload.html", context)
+
+
+# --- On the member's admin page ----------------------------------------------------------
+
+PANEL_ROWS = 10
+
+
+def billing_panel(member) -> str:
+    """The member's balance and debt, and their latest invoices (drafts included)."""
+    invoices = Invoice.objects.filter(member=member)
+    total = invoices.count()
+    rows = []
+    for invoice in with_amounts(invoices).order_by("-date", "-pk")[:PANEL_ROWS]:
+        if not invoice.is_validated:
+            state = _("draft")
+        elif is_fully_credited(invoice):
+            state = _("credited")
+        elif is_overdue(invoice, timezone.localdate()):
+            state = _("overdue")
+        else:
+            state = invoice.get_status_display()
+        rows.append(
+            {
+                "invoice": invoice,
+                "total": invoice.total if invoice.is_validated else invoice.lines_total(),
+                "state": state,
+                "url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
+            }
+        )
+    of_member = f"?member__id__exact={member.pk}"
+    context = {
+        "balance": balance_details(member),
+        "debt": member_debt(member, timezone.localdate()),
+        "invoices": rows,
+        "total": total,
+        "more": total > PANEL_ROWS,
+        "invoices_url": reverse("admin:billing_invoice_changelist") + of_member,
+        "payments_url": reverse("admin:billing_payment_changelist") + of_member,
+        "credit_notes_url": reverse("admin:billing_creditnote_changelist") + of_member,
+    }
+    return render_to_string("admin/members/panels/billing.html", context)
+
+
+add_member_admin_panel(billing_panel)
