@@ -34,6 +34,7 @@ def choose_language(form: forms.ModelForm, initial: str) -> None:
     showing ``initial`` first; a form posted without it keeps ``initial``
     (``language_or_default``)."""
     field = form.fields["language"]
+    assert isinstance(field, forms.ChoiceField)
     field.required = False
     field.choices = list(settings.LANGUAGES)
     field.help_text = _("Language of the emails Coin sends you.")
