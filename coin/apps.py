@@ -32,7 +32,7 @@ class TasksDatabaseConfig(TasksAppConfig):
     admin's language: the package's own name is a plain string."""
 
     default = False
-    verbose_name = _("Background tasks")
+    verbose_name = _("Background tasks")  # type: ignore[assignment]  # the package types it str, Django takes a lazy one
 
 
 # django-tasks-db's model names are its own gettext_lazy strings, and it ships no
