@@ -266,7 +266,7 @@ class CreditNoteForm(forms.ModelForm):
 @admin.register(CreditNote)
 class CreditNoteAdmin(admin.ModelAdmin):
     form = CreditNoteForm
-    list_display = ["__str__", "invoice", "member", "date", "amount", "reason"]
+    list_display = ["__str__", "invoice", "member", "date", "amount", "reason", "pdf_link"]
     list_filter = ["date"]
     search_fields = ["number", "invoice__number", "reason", *MEMBER_SEARCH]
     autocomplete_fields = ["invoice"]

@@ -56,6 +56,7 @@ def test_staff_download_any_credit_note_from_its_admin_page(staff_client, member
     page = staff_client.get(admin_url("creditnote_change", note.pk)).content.decode()
     url = reverse("billing:credit_note_pdf", args=[note.pk])
     assert f'href="{url}"' in page
+    assert f'href="{url}"' in staff_client.get(admin_url("creditnote_changelist")).content.decode()
     assert staff_client.get(url).status_code == 200
 
 
