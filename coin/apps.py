@@ -4,6 +4,9 @@ import importlib.util
 
 from django.apps import AppConfig
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+from django_tasks_db.apps import TasksAppConfig
 
 
 def has_module(name: str) -> bool:
@@ -18,6 +21,23 @@ def has_module(name: str) -> bool:
 class CoinConfig(AppConfig):
     name = "coin"
     verbose_name = "Coin"
+    default = True  # this module holds other app configs too
+
+    def ready(self) -> None:
+        from coin import checks  # noqa: F401 (registers them)
+
+
+class TasksDatabaseConfig(TasksAppConfig):
+    """django-tasks-db (the background worker's queue), named in the admin in the
+    admin's language: the package's own name is a plain string."""
+
+    default = False
+    verbose_name = _("Background tasks")  # type: ignore[assignment]  # the package types it str, Django takes a lazy one
+
+
+# django-tasks-db's model names are its own gettext_lazy strings, and it ships no
+# French: listed here so that makemessages puts them in Coin's catalogue.
+TASKS_DB_MODEL_NAMES = (gettext_noop("Task Result"), gettext_noop("Task Results"))
 
 
 class AppURLs:

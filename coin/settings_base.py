@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as static files
     "coin.api",
     "django_tasks",
-    "django_tasks_db",
+    "coin.apps.TasksDatabaseConfig",  # django_tasks_db, its name translated
     "axes",
     "csp",
 ]

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +23,10 @@ from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
+from coin.billing.debt import is_fully_credited, is_overdue, member_debt
 from coin.billing.filtersets import InvoiceFilterSet, PaymentFilterSet
-from coin.billing.invoices import check_credit_note, issue_credit_note, validate_invoice
-from coin.billing.ledger import close_if_settled, with_amounts, with_unallocated
+from coin.billing.invoices import check_credit_note, creditable_amount, issue_credit_note, validate_invoice
+from coin.billing.ledger import balance_details, close_if_settled, with_amounts, with_unallocated
 from coin.billing.models import (
     BankImport,
     CreditNote,
@@ -36,6 +38,7 @@ from coin.billing.models import (
 )
 from coin.billing.payments import delete_payment, payment_saved, settle
 from coin.billing.receipts import create_fee_receipt, issue_receipt
+from coin.members.admin_panels import add_member_admin_panel
 from coin.validation import add_to_form, one_line
 
 MEMBER_SEARCH = [
@@ -150,7 +153,9 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def state(self, obj):
-        return obj.get_status_display() if obj.is_validated else _("draft")
+        if not obj.is_validated:
+            return _("draft")
+        return _("credited") if is_fully_credited(obj) else obj.get_status_display()
 
     @admin.display(description=_("remaining"), ordering="remaining")
     def remaining(self, obj):
@@ -172,6 +177,8 @@ class InvoiceAdmin(admin.ModelAdmin):
     def credit_note_link(self, obj):
         if not obj.is_validated:
             return _("Edit the draft.")
+        if creditable_amount(obj) <= 0:
+            return _("Nothing left to credit.")
         url = reverse("admin:billing_creditnote_add") + f"?invoice={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Create a credit note"))
 
@@ -210,6 +217,11 @@ class InvoiceAdmin(admin.ModelAdmin):
         invoices = list(queryset.filter(validated_at__isnull=False)[:2])
         if len(invoices) != 1:
             self.message_user(request, _("Select exactly one validated invoice."), messages.ERROR)
+            return None
+        if creditable_amount(invoices[0]) <= 0:
+            self.message_user(
+                request, _("Nothing is left to credit on invoice %s.") % invoices[0].number, messages.ERROR
+            )
             return None
         return HttpResponseRedirect(reverse("admin:billing_creditnote_add") + f"?invoice={invoices[0].pk}")
 
@@ -254,7 +266,7 @@ class CreditNoteForm(forms.ModelForm):
 @admin.register(CreditNote)
 class CreditNoteAdmin(admin.ModelAdmin):
     form = CreditNoteForm
-    list_display = ["__str__", "invoice", "member", "date", "amount", "reason"]
+    list_display = ["__str__", "invoice", "member", "date", "amount", "reason", "pdf_link"]
     list_filter = ["date"]
     search_fields = ["number", "invoice__number", "reason", *MEMBER_SEARCH]
     autocomplete_fields = ["invoice"]
@@ -263,10 +275,35 @@ class CreditNoteAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["invoice", "date", "amount", "reason"]
-        return ["number", "invoice", "member", "date", "amount", "reason", "validated_at"]
+        return ["number", "invoice", "member", "date", "amount", "reason", "validated_at", "pdf_link"]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        """An issued note never changes: its page is read-only, without Save buttons."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_changeform_initial_data(self, request):
+        """From an invoice's "Create a credit note" link: the amount is what is left to
+        credit on it (the usual case is cancelling the rest of the invoice)."""
+        initial = super().get_changeform_initial_data(request)
+        invoice = Invoice.objects.validated().filter(pk=initial.get("invoice") or None).first()
+        if invoice is not None and "amount" not in initial:
+            left = creditable_amount(invoice)
+            if left > 0:
+                initial["amount"] = left
+        return initial
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj):
+        if not obj.is_validated:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("billing:credit_note_pdf", args=[obj.pk]), _("Download")
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -564,3 +601,47 @@ class BankImportAdmin(admin.ModelAdmin):
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/billing/bankimport/upload.html", context)
+
+
+# --- On the member's admin page ----------------------------------------------------------
+
+PANEL_ROWS = 10
+
+
+def billing_panel(member) -> str:
+    """The member's balance and debt, and their latest invoices (drafts included)."""
+    invoices = Invoice.objects.filter(member=member)
+    total = invoices.count()
+    rows = []
+    for invoice in with_amounts(invoices).order_by("-date", "-pk")[:PANEL_ROWS]:
+        if not invoice.is_validated:
+            state = _("draft")
+        elif is_fully_credited(invoice):
+            state = _("credited")
+        elif is_overdue(invoice, timezone.localdate()):
+            state = _("overdue")
+        else:
+            state = invoice.get_status_display()
+        rows.append(
+            {
+                "invoice": invoice,
+                "total": invoice.total if invoice.is_validated else invoice.lines_total(),
+                "state": state,
+                "url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
+            }
+        )
+    of_member = f"?member__id__exact={member.pk}"
+    context = {
+        "balance": balance_details(member),
+        "debt": member_debt(member, timezone.localdate()),
+        "invoices": rows,
+        "total": total,
+        "more": total > PANEL_ROWS,
+        "invoices_url": reverse("admin:billing_invoice_changelist") + of_member,
+        "payments_url": reverse("admin:billing_payment_changelist") + of_member,
+        "credit_notes_url": reverse("admin:billing_creditnote_changelist") + of_member,
+    }
+    return render_to_string("admin/members/panels/billing.html", context)
+
+
+add_member_admin_panel(billing_panel)

@@ -49,6 +49,13 @@ def is_overdue(invoice: Invoice, today: datetime.date) -> bool:
     )
 
 
+def is_fully_credited(invoice: Invoice) -> bool:
+    """A validated invoice that its credit notes cancel entirely (``credited`` from
+    with_amounts): it is closed, but nobody paid it, so it reads "credited", not "paid"."""
+    credited = getattr(invoice, "credited", None)
+    return invoice.is_validated and credited is not None and credited >= invoice.total > 0
+
+
 def member_debt(member: Member, today: datetime.date) -> Debt:
     """Debt of one member on ``today`` (five aggregate queries, no row per invoice)."""
     owed = max(-balance(member), ZERO)

@@ -50,6 +50,7 @@ def new_invoice_email(invoice: Invoice) -> EmailMultiAlternatives | None:
             "pdf_attached": settings.INVOICE_EMAIL_ATTACH_PDF,
         },
         [member.email],
+        language=member.preferred_language,
     )
     if settings.INVOICE_EMAIL_ATTACH_PDF:
         with ensure_pdf(invoice).open("rb") as file:
@@ -86,6 +87,7 @@ def invoice_reminder_email(
             else None,
         },
         [invoice.member.email],
+        language=invoice.member.preferred_language,
     )
 
 
@@ -106,6 +108,7 @@ def send_service_suspended_on_commit(
             "billing_url": billing_page_url(),
         },
         [member.email],
+        language=member.preferred_language,
     )
 
 
@@ -117,4 +120,5 @@ def send_service_resumed_on_commit(member: "Member", subscriptions: Sequence["Of
         "billing/service_resumed",
         {"member": member, "subscriptions": list(subscriptions)},
         [member.email],
+        language=member.preferred_language,
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from coin.billing import documents
-from coin.billing.debt import is_overdue, member_debt
+from coin.billing.debt import is_fully_credited, is_overdue, member_debt
 from coin.billing.ledger import balance_details, with_amounts, with_unallocated
 from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation, Receipt
 
@@ -57,6 +57,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     for invoice in invoices:
         invoice.overdue = is_overdue(invoice, today)
+        invoice.fully_credited = is_fully_credited(invoice)
     payments = (
         with_unallocated(Payment.objects.filter(member=member))
         .prefetch_related(
@@ -101,3 +102,17 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if invoice is None:
         raise Http404("No such invoice.")
     return documents.invoice_pdf_response(invoice)
+
+
+@login_required
+@require_GET
+def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF of a validated credit note, for its member or staff (404 for anybody
+    else, as for invoices)."""
+    notes = CreditNote.objects.filter(validated_at__isnull=False).select_related("member", "invoice")
+    if not request.user.is_staff:
+        notes = notes.filter(member=request.user)
+    note = notes.filter(pk=pk).first()
+    if note is None:
+        raise Http404("No such credit note.")
+    return documents.credit_note_pdf_response(note)

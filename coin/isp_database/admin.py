@@ -13,6 +13,13 @@ from coin.isp_database.models import (
 )
 
 
+class OptionalJSONField(forms.JSONField):
+    """A JSON field that may stay empty: nothing shows an empty box, not ``null``."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 class CoveredAreaForm(forms.ModelForm):
     technologies = forms.MultipleChoiceField(
         label=_("technologies"),
@@ -23,6 +30,7 @@ class CoveredAreaForm(forms.ModelForm):
     class Meta:
         model = CoveredArea
         fields = ["name", "technologies", "area"]
+        field_classes = {"area": OptionalJSONField}
 
 
 # Addresses typed without a scheme are https ones (Django 6's default, without its warning).

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coin.members.admin_panels import member_admin_panels, searched_members
 from coin.members.forms import AdminMemberCreationForm
 from coin.members.membership import record_fee, save_member
 from coin.members.models import Member, MembershipFee, MembershipFeeReminder
@@ -62,8 +63,10 @@ class MemberAdmin(UserAdmin):
         "city",
         "postal_code",
     ]
+    search_help_text = _("Name, username, email, town, or an IP address of their subscriptions.")
     ordering = ["username"]
     inlines = [MembershipFeeInline]
+    OVERVIEW = (_("Overview"), {"fields": ["overview"], "classes": ["member-overview"]})
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (
@@ -90,6 +93,7 @@ class MemberAdmin(UserAdmin):
                     "postal_code",
                     "city",
                     "country",
+                    "language",
                 ]
             },
         ),
@@ -137,10 +141,32 @@ class MemberAdmin(UserAdmin):
         ),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        """A member's page starts with what other apps know of them (subscriptions,
+        balance and invoices, IP addresses: ``admin_panels``)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is None else [self.OVERVIEW, *fieldsets]
+
+    @admin.display(description=_("subscriptions, billing, addresses"))
+    def overview(self, member: Member):
+        return member_admin_panels(member) or "—"
+
+    def get_search_results(self, request, queryset, search_term):
+        """The text search, and the members other apps find for the term (an IP
+        address of one of their subscriptions)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            for pks in searched_members(term):
+                results = results | queryset.filter(pk__in=pks)
+        return results, may_have_duplicates
+
     def get_readonly_fields(self, request, obj=None):
         """Only a superuser grants permissions, or changes a staff account's email
         or (through the password page) its password, or deactivates it."""
         fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("overview")
         if not may_change_permissions(request.user):
             fields += PERMISSION_FIELDS
         if obj is not None and not may_change_credentials(request.user, obj):

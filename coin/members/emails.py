@@ -8,6 +8,7 @@ def send_signup_confirmation(member, confirm_url: str) -> None:
         "members/signup_confirmation",
         {"member": member, "confirm_url": confirm_url},
         [member.email],
+        language=member.preferred_language,
     )
     notify_admins("members/signup_notification", {"member": member})
 
@@ -18,4 +19,5 @@ def build_fee_reminder(member, membership_end, offset_months: int, bcc=()):
         {"member": member, "membership_end": membership_end, "offset_months": offset_months},
         [member.email],
         bcc=bcc,
+        language=member.preferred_language,
     )

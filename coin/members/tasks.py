@@ -10,4 +10,4 @@ from coin.members.models import Member
 def send_welcome_email(member_id: int) -> None:
     member = Member.objects.filter(pk=member_id).first()
     if member is not None and member.email:
-        send_email("members/welcome", {"member": member}, [member.email])
+        send_email("members/welcome", {"member": member}, [member.email], language=member.preferred_language)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from coin.members.emails import send_signup_confirmation
-from coin.members.forms import ProfileForm, SignupForm
+from coin.members.forms import MemberPasswordResetForm, ProfileForm, SignupForm
 from coin.members.http import MemberRequest
 from coin.members.membership import register_member
 from coin.members.models import Member
@@ -141,7 +141,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
 # (RATE_LIMITS "password_reset_address" and "password_reset_email").
 password_reset = ratelimit(
     [("password_reset_address", by_address), ("password_reset_email", by_posted_email)]
-)(auth_views.PasswordResetView.as_view())
+)(auth_views.PasswordResetView.as_view(form_class=MemberPasswordResetForm))
 
 
 class LogoutView(auth_views.LogoutView):

@@ -4,6 +4,7 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
 from coin.admin_inlines import add_inline
+from coin.members.admin_panels import add_member_admin_panel
 from coin.offers.configuration_types import configuration_type_choices
 from coin.offers.filtersets import OfferSubscriptionFilterSet
 from coin.offers.forms import offer_price
@@ -241,3 +243,33 @@ def add_subscription_inline(
     """The same for the subscription's admin page (hardware_provisioning's lent
     hardware): the inline shows below the configuration's own inline."""
     add_inline(OfferSubscription, inline, site)
+
+
+# --- On the member's admin page ----------------------------------------------------------
+
+PANEL_ROWS = 10
+
+
+def subscriptions_panel(member) -> str:
+    """The member's subscriptions, the newest first, each with its state today."""
+    today = timezone.localdate()
+    subscriptions = OfferSubscription.objects.filter(member=member).select_related("offer")
+    total = subscriptions.count()
+    if not total:
+        return render_to_string("admin/members/panels/subscriptions.html", {"subscriptions": []})
+    rows = []
+    for subscription in subscriptions.order_by("-subscription_date", "-pk")[:PANEL_ROWS]:
+        if subscription.subscription_date > today:
+            state = _("starts later")
+        elif subscription.resign_date is not None and subscription.resign_date <= today:
+            state = _("ended")
+        else:
+            state = _("running")
+        url = reverse("admin:offers_offersubscription_change", args=[subscription.pk])
+        rows.append({"subscription": subscription, "state": state, "url": url})
+    all_url = reverse("admin:offers_offersubscription_changelist") + f"?member__id__exact={member.pk}"
+    context = {"subscriptions": rows, "total": total, "more": total > PANEL_ROWS, "all_url": all_url}
+    return render_to_string("admin/members/panels/subscriptions.html", context)
+
+
+add_member_admin_panel(subscriptions_panel)

@@ -145,7 +145,12 @@ def _close(request: SubscriptionRequest, by: Member, answer: str) -> None:
     request.handled_at = timezone.now()
     request.answer = answer
     request.save()
-    send_email_on_commit("offers/request_answer", {"request": request}, [request.member.email])
+    send_email_on_commit(
+        "offers/request_answer",
+        {"request": request},
+        [request.member.email],
+        language=request.member.preferred_language,
+    )
 
 
 def earliest_resign_date(subscription: OfferSubscription, today: datetime.date) -> datetime.date:
@@ -194,4 +199,9 @@ def resign(subscription: OfferSubscription, resign_date: datetime.date, by_membe
         subscription.save(update_fields=["resign_date"])
         context = {"subscription": subscription, "by_member": by_member}
         notify_admins_on_commit("offers/resign_notification", context)
-        send_email_on_commit("offers/resign_confirmation", context, [subscription.member.email])
+        send_email_on_commit(
+            "offers/resign_confirmation",
+            context,
+            [subscription.member.email],
+            language=subscription.member.preferred_language,
+        )

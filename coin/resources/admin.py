@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import number_format
@@ -14,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
+from coin.members.admin_panels import add_member_admin_panel, add_member_search
 from coin.offers.admin import add_offer_inline
 from coin.resources.allocation import (
     check_allocatable,
@@ -340,3 +342,37 @@ class OfferIPPoolInline(admin.TabularInline):
 
 
 add_offer_inline(OfferIPPoolInline)
+
+
+# --- On the member's admin page, and the member list's search ----------------------------
+
+
+def addresses_panel(member) -> str:
+    """The subnets routed to the member's subscriptions."""
+    subnets = (
+        IPSubnet.objects.of_member(member)
+        .select_related("configuration__offersubscription")
+        .order_by("range_start")
+    )
+    rows = [
+        {
+            "subnet": subnet,
+            "reference": subnet.configuration.offersubscription.reference,
+            "url": reverse("admin:resources_ipsubnet_change", args=[subnet.pk]),
+        }
+        for subnet in subnets
+    ]
+    return render_to_string("admin/members/panels/addresses.html", {"subnets": rows})
+
+
+def members_by_address(term: str):
+    """The members one of whose subnets holds the address (or overlaps the network)
+    typed in the member list's search box; None when the term is no address."""
+    found = address_search(IPSubnet.objects.filter(configuration__isnull=False), term)
+    if found is None:
+        return None
+    return found.values("configuration__offersubscription__member")
+
+
+add_member_admin_panel(addresses_panel)
+add_member_search(members_by_address)

@@ -51,6 +51,8 @@ def admin_pages(with_add: bool) -> list[str]:
         first = model._default_manager.order_by("pk").first()
         if first is not None:
             pages.append(reverse(f"{info}_change", args=[first.pk]))
+    # A subscriber's page, with its subscriptions, invoices and addresses (issue 14, point 8).
+    pages.append(reverse("admin:members_member_change", args=[Member.objects.get(username="cmartin").pk]))
     return pages
 
 
@@ -108,10 +110,24 @@ def test_every_admin_page_fits_both_screens(browser, live_server, demo):
     problems += found
     context.pages[0].goto(f"{live_server.url}/admin/billing/invoice/")
     context.pages[0].screenshot(path=str(SHOTS / "admin-laptop-invoices.png"))
+    screenshot_overview_and_member(context.pages[0], live_server, "laptop")
     context.close()
     context = logged_in(browser, live_server, "admin", demo, PHONE)
     found, phone_count = walk(context, admin_pages(with_add=False), live_server, "admin@phone", strict=False)
     problems += found
+    screenshot_overview_and_member(context.pages[0], live_server, "phone")
     context.close()
     assert count > 60 and phone_count > 40
     assert problems == [], "\n".join(problems)
+
+
+def screenshot_overview_and_member(page, live_server, name: str) -> None:
+    """The admin index's overview and a subscriber's admin page, to look at."""
+    page.goto(f"{live_server.url}/admin/")
+    assert page.locator("#overview .figure").count() >= 8
+    assert page.locator("#overview svg.line-chart").count() == 4
+    page.screenshot(path=str(SHOTS / f"admin-{name}-overview.png"), full_page=True)
+    member = Member.objects.get(username="cmartin")
+    page.goto(f"{live_server.url}{reverse('admin:members_member_change', args=[member.pk])}")
+    assert page.locator("#member-billing").is_visible()
+    page.screenshot(path=str(SHOTS / f"admin-{name}-member.png"), full_page=True)

@@ -90,3 +90,27 @@ def test_admin_invoice_tables_fit_a_laptop_screen(browser, live_server, demo):
     assert inside_viewport(page, "#result_list th.column-state, #result_list th.column-remaining")
     assert inside_viewport(page, "#result_list tbody tr:first-child td.field-state")
     context.close()
+
+
+def test_a_member_downloads_a_credit_note_on_a_phone(browser, live_server, demo):
+    """Issue 14, point 5: the credit note's PDF from the billing page, on a phone."""
+    from coin.billing.invoices import creditable_amount, issue_credit_note
+    from coin.billing.models import Invoice
+
+    member = Member.objects.get(username="cmartin")
+    invoice = Invoice.objects.validated().filter(member=member).order_by("-date").first()
+    note = issue_credit_note(invoice, min(Decimal("5.00"), creditable_amount(invoice)), "Coupure du réseau")
+    context = logged_in(browser, live_server, "cmartin", DEMO_MEMBER_PASSWORD, PHONE)
+    page = context.pages[0]
+    page.goto(f"{live_server.url}/billing/")
+    assert overflow(page) == []
+    link = f"#credit-notes a[href='/billing/credit-notes/{note.pk}/pdf/']"
+    assert inside_viewport(page, link)
+    with page.expect_download() as download_info:
+        page.click(link)
+    download = download_info.value
+    assert download.suggested_filename == f"avoir-{note.number}.pdf"
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+    page.locator("#credit-notes").screenshot(path="test-results/credit-note-phone.png")
+    context.close()
