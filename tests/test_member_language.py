@@ -86,9 +86,27 @@ def test_the_profile_changes_the_language(member_client, member, settings):
     assert form["language"].value() == "fr"  # the site's default, shown as a choice
     assert [code for code, _name in form.fields["language"].choices] == ["fr", "en"]
     data = {"email": member.email, "language": "en", "country": "France"}
-    assert member_client.post(reverse("members:edit"), data).status_code == 302
+    response = member_client.post(reverse("members:edit"), data, follow=True)
     member.refresh_from_db()
     assert member.language == "en"
+    # The portal answers in it from then on, even to a browser asking for French.
+    assert member_client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert "Your information was saved." in response.content.decode()
+    page = member_client.get(reverse("members:detail"), HTTP_ACCEPT_LANGUAGE="fr")
+    assert page.headers["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("chosen, expected", [("en", "en"), ("fr", "fr"), ("", "en")])
+def test_logging_in_switches_the_portal_to_the_members_language(client, member_factory, chosen, expected):
+    member_factory(username="sacha", language=chosen)
+    response = client.post(
+        reverse("login"),
+        {"username": "sacha", "password": "correct horse battery"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("members:detail"), HTTP_ACCEPT_LANGUAGE="en")  # ("fr": the choice wins)
+    assert page.headers["Content-Language"] == expected
 
 
 @pytest.fixture

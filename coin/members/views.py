@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -62,9 +62,10 @@ def edit(request: MemberRequest) -> HttpResponse:
         raise PermissionDenied
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Your information was saved."))
-        return redirect("members:detail")
+        member = form.save()
+        with translation.override(member.preferred_language):
+            messages.success(request, _("Your information was saved."))
+        return remember_language(redirect("members:detail"), member)
     return render(request, "members/edit.html", {"form": form})
 
 
@@ -142,6 +143,35 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
 password_reset = ratelimit(
     [("password_reset_address", by_address), ("password_reset_email", by_posted_email)]
 )(auth_views.PasswordResetView.as_view(form_class=MemberPasswordResetForm))
+
+
+def remember_language(response: HttpResponse, member: Member) -> HttpResponse:
+    """Make the portal speak the member's chosen language from the next page on.
+
+    Django's LocaleMiddleware reads the language cookie before the browser's
+    Accept-Language; a member with no choice keeps what their browser asks for.
+    """
+    if member.language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            member.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    """Log in, then answer in the member's chosen language."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        return remember_language(response, user) if isinstance(user, Member) else response
 
 
 class LogoutView(auth_views.LogoutView):
