@@ -53,7 +53,7 @@ class _LazyISP:
     def __init__(self, request=None) -> None:
         self._request = request
         self._loaded = False
-        self._isp = None
+        self._isp: ISPInfo | None = None
 
     def _get(self):
         if not self._loaded:

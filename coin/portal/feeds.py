@@ -35,7 +35,7 @@ class FeedResult:
 
 
 def configured_feeds() -> list[tuple[str, str, int]]:
-    return [tuple(feed) for feed in settings.FEEDS]
+    return [(str(name), str(url), int(limit)) for name, url, limit in settings.FEEDS]
 
 
 def _read_body(response, deadline: float) -> bytes:

@@ -53,8 +53,9 @@ def configuration_details(configuration: Configuration | None) -> list[tuple[str
     rows = []
     for name in getattr(configuration, "member_fields", []):
         model_field = configuration._meta.get_field(name)
+        label = getattr(model_field, "verbose_name", name)  # a reverse relation has none
         value = getattr(configuration, name)
-        rows.append((str(model_field.verbose_name), "" if value in (None, "") else str(value)))
+        rows.append((str(label), "" if value in (None, "") else str(value)))
     return rows
 
 

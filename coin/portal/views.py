@@ -6,13 +6,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from coin.billing.debt import member_debt
+from coin.members.http import MemberRequest
 from coin.offers.models import SubscriptionRequest
 from coin.portal.feeds import configured_feeds, feed_entries
 from coin.portal.services import member_services, network_settings
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: MemberRequest) -> HttpResponse:
     """What the member owes and by when, their services and their state, their
     addresses, and what needs their action."""
     today = timezone.localdate()
@@ -38,7 +39,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def service(request: HttpRequest, pk: int) -> HttpResponse:
+def service(request: MemberRequest, pk: int) -> HttpResponse:
     """One subscription of the member: its configuration's details, its addresses,
     and the gateway and DNS resolvers to use (404 for another member's)."""
     today = timezone.localdate()
