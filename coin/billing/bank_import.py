@@ -409,12 +409,16 @@ def find_match(label: str, references: Iterable[str] = ()) -> Match:
     """Who a bank line names, and how it was recognised.
 
     By strength: a valid RF creditor reference (given in the structured remittance,
-    ``references``, or written in the label), then an invoice number (YYYY-MM-NNNNNN) of a validated invoice, then a
-    subscription reference (SUBSCRIPTION_REFERENCE, checked against the subscription
+    ``references``, or written in the label; see match_creditor_references), then an
+    invoice number (YYYY-MM-NNNNNN) of a validated invoice, then a subscription reference (SUBSCRIPTION_REFERENCE, checked against the subscription
     it points at), then a word of the label equal to a username (case ignored). When
     one kind of reference names two different members, it is ambiguous and nothing
     matches: a person decides.
     """
+    structured = [ref for reference in references for ref in find_creditor_references(reference)]
+    by_reference = match_creditor_references([*structured, *find_creditor_references(label)])
+    if by_reference is not None:
+        return by_reference
     numbers = {"-".join(match.groups()) for match in INVOICE_NUMBER_RE.finditer(label)}
     if numbers:
         members = set(
@@ -475,18 +479,22 @@ class ImportResult:
             if r.get("collections") or returns
             else ""
         )
-        return _(
-            "%(filename)s: %(credits)d credit(s), %(imported)d imported (%(matched)d matched to a member, "
-            "%(unmatched)d to assign), %(duplicates)d already imported, %(ignored)d ignored line(s)."
-        ) % {
-            "filename": r["filename"],
-            "credits": r["credits"],
-            "imported": r["imported"],
-            "matched": r["matched"],
-            "unmatched": len(r["unmatched"]),
-            "duplicates": len(r["duplicates"]),
-            "ignored": len(r["ignored"]),
-        } + extra
+        return (
+            _(
+                "%(filename)s: %(credits)d credit(s), %(imported)d imported (%(matched)d matched to a member, "
+                "%(unmatched)d to assign), %(duplicates)d already imported, %(ignored)d ignored line(s)."
+            )
+            % {
+                "filename": r["filename"],
+                "credits": r["credits"],
+                "imported": r["imported"],
+                "matched": r["matched"],
+                "unmatched": len(r["unmatched"]),
+                "duplicates": len(r["duplicates"]),
+                "ignored": len(r["ignored"]),
+            }
+            + extra
+        )
 
 
 def _chunks(items: list, size: int = CHUNK_SIZE) -> Iterator[list]:

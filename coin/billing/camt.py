@@ -12,8 +12,8 @@ One entry may carry several transactions (a batched credit, or the collections o
 direct-debit file booked as one total): each transaction with its own amount becomes
 one ``CamtTransaction``, and their amounts must add up to the entry's, or the file is
 refused. Only booked entries count; an entry in another currency than the ISP's is
-never booked but reported; the reversal indicator turns the direction round (a
-reversed credit is money taken back, not a payment).
+never booked but reported; the reversal indicator is honoured (a credit that reverses
+a debit is not a payment; a debit that reverses a credit may return a direct debit).
 
 Parsing is streamed with defusedxml (no DOCTYPE, entities or external references):
 each entry is read when it ends, then dropped from the tree.
@@ -55,8 +55,8 @@ class CamtError(ValueError):
 class CamtTransaction:
     """One booked transaction of the ISP's account, as the bank describes it.
 
-    ``credit`` is the direction after the reversal indicator was applied; ``reversal``
-    says whether the bank flagged it. ``texts`` holds every text the bank gave, in the
+    ``credit``: money came in; ``reversal``: the entry undoes an earlier one (a debit
+    that takes a credit back, as a returned direct debit may be booked). ``texts`` holds every text the bank gave, in the
     order of the file; ``references`` the structured creditor references (CdtrRefInf).
     ``bank_id`` identifies the transaction in any later file of the same bank (empty
     when the bank gives no id). ``return_reason`` is the ISO reason code of a returned
@@ -116,7 +116,9 @@ def parse_amount(text: str) -> Decimal:
     return Decimal(text).quantize(Decimal("0.01"))
 
 
-def parse(source: BinaryIO, check_line: Callable[[str, Decimal, datetime.date, dict], None] | None = None) -> CamtFile:
+def parse(
+    source: BinaryIO, check_line: Callable[[str, Decimal, datetime.date, dict], None] | None = None
+) -> CamtFile:
     """The transactions of a CAMT.053 or CAMT.054 file, and the entries left aside
     (debits that are not returns, entries not booked, other currencies, reversals of
     debits). ``check_line(position, amount, date, fields)`` may refuse a transaction
@@ -167,12 +169,16 @@ def _read_entry(
 ) -> None:
     entry_ref = _text(entry, "c:NtryRef", ns)
     entry_id = _text(entry, "c:AcctSvcrRef", ns) or entry_ref
-    position = _("entry %(n)d") % {"n": index} + (f" ({entry_ref or entry_id})" if entry_ref or entry_id else "")
+    position = _("entry %(n)d") % {"n": index} + (
+        f" ({entry_ref or entry_id})" if entry_ref or entry_id else ""
+    )
     indicator = _text(entry, "c:CdtDbtInd", ns)
     if indicator not in ("CRDT", "DBIT"):
         raise _fail(position, "CdtDbtInd", indicator, _("expected CRDT or DBIT."))
     reversal = _text(entry, "c:RvslInd", ns).lower() in ("true", "1")
-    credit = (indicator == "CRDT") != reversal
+    # The indicator gives the direction of the money; RvslInd says the entry undoes an
+    # earlier one of the other direction (a credit taken back is a debit, reversed).
+    credit = indicator == "CRDT"
     status = _status(entry, ns)
     if status and status != "BOOK":
         result.ignored.append({"line": index, "reason": _("not booked (%(status)s)") % {"status": status}})
@@ -230,7 +236,16 @@ def _read_entry(
             bank_id = tx_id or (f"{entry_id}#{rank}" if entry_id else "")
             result.transactions.append(
                 _transaction(
-                    f"{position} #{rank}", day, value, currency, credit, reversal, [detail], entry_texts, bank_id, ns
+                    f"{position} #{rank}",
+                    day,
+                    value,
+                    currency,
+                    credit,
+                    reversal,
+                    [detail],
+                    entry_texts,
+                    bank_id,
+                    ns,
                 )
             )
         return
@@ -279,13 +294,19 @@ def _transaction(
         # The other party: the debtor of a credit, the creditor of a debit; 001.08 on
         # wraps the party in Pty.
         party = "Dbtr" if credit else "Cdtr"
-        for path in (f"c:RltdPties/c:{party}/c:Nm", f"c:RltdPties/c:{party}/c:Pty/c:Nm", f"c:RltdPties/c:Ultmt{party}/c:Nm",
-                     f"c:RltdPties/c:Ultmt{party}/c:Pty/c:Nm"):
+        for path in (
+            f"c:RltdPties/c:{party}/c:Nm",
+            f"c:RltdPties/c:{party}/c:Pty/c:Nm",
+            f"c:RltdPties/c:Ultmt{party}/c:Nm",
+            f"c:RltdPties/c:Ultmt{party}/c:Pty/c:Nm",
+        ):
             names += _texts(detail, path, ns)
         ibans += _texts(detail, f"c:RltdPties/c:{party}Acct/c:Id/c:IBAN", ns)
         end_to_end = end_to_end or _text(detail, "c:Refs/c:EndToEndId", ns)
         mandate = mandate or _text(detail, "c:Refs/c:MndtId", ns)
-        reason = reason or _text(detail, "c:RtrInf/c:Rsn/c:Cd", ns) or _text(detail, "c:RtrInf/c:Rsn/c:Prtry", ns)
+        reason = (
+            reason or _text(detail, "c:RtrInf/c:Rsn/c:Cd", ns) or _text(detail, "c:RtrInf/c:Rsn/c:Prtry", ns)
+        )
     if end_to_end == "NOTPROVIDED":
         end_to_end = ""
     return CamtTransaction(

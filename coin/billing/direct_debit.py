@@ -85,25 +85,6 @@ def reason_text(code: str) -> str:
 # --- Mandates -----------------------------------------------------------------------------------
 
 
-def mandate_in_force(member: Member | int) -> Mandate | None:
-    """The member's mandate that is not revoked (at most one), or None."""
-    member_id = member if isinstance(member, int) else member.pk
-    return Mandate.objects.filter(member_id=member_id, revoked_on__isnull=True).first()
-
-
-def mandate_for_invoice(invoice: Invoice) -> Mandate | None:
-    """The mandate that will collect (or collected) an invoice: the one of its live
-    collection, else its member's mandate in force. For documents (the e-invoice's
-    payment means) that say "paid by direct debit"."""
-    collection = (
-        DirectDebitCollection.objects.filter(invoice=invoice)
-        .exclude(status=DirectDebitCollection.Status.RETURNED)
-        .select_related("mandate")
-        .first()
-    )
-    return collection.mandate if collection is not None else mandate_in_force(invoice.member_id)
-
-
 def new_mandate_reference(member: Member) -> str:
     """A unique mandate reference: DIRECT_DEBIT_MANDATE_PREFIX, the member's id and
     the rank of their mandate (COIN-M42-1, COIN-M42-2 after a new account)."""
@@ -184,34 +165,12 @@ def sequence_for(mandate: Mandate) -> str:
     return DirectDebitCollection.Sequence.RECURRENT if used else DirectDebitCollection.Sequence.FIRST
 
 
-def prenotification(invoice: Invoice) -> dict | None:
-    """What the invoice email says of its direct debit: amount, date, mandate and the
-    account's last digits; None when the member has no mandate in force."""
-    mandate = mandate_in_force(invoice.member_id)
-    if mandate is None:
-        return None
-    return {
-        "amount": invoice.total,
-        "date": invoice.date_due or invoice.date,
-        "mandate": mandate.reference,
-        "iban": "…" + mandate.iban[-4:],
-        "creditor_identifier": _creditor_identifier(),
-    }
-
-
-def _creditor_identifier() -> str:
-    isp = ISPInfo.objects.select_related("bank_info").first()
-    bank = getattr(isp, "bank_info", None) if isp is not None else None
-    return bank.creditor_identifier if bank is not None else ""
-
-
-# --- Collection runs ----------------------------------------------------------------------------
-
-
 def default_collection_date(today: datetime.date | None = None) -> datetime.date:
     """Today plus DIRECT_DEBIT_LEAD_DAYS (5 by default): what banks ask as notice."""
     today = today or timezone.localdate()
-    return today + datetime.timedelta(days=int(getattr(settings, "DIRECT_DEBIT_LEAD_DAYS", DEFAULT_LEAD_DAYS)))
+    return today + datetime.timedelta(
+        days=int(getattr(settings, "DIRECT_DEBIT_LEAD_DAYS", DEFAULT_LEAD_DAYS))
+    )
 
 
 @dataclass(frozen=True)
@@ -396,7 +355,9 @@ def collection_for_credit(end_to_end_id: str) -> DirectDebitCollection | None:
     if not end_to_end_id:
         return None
     return (
-        DirectDebitCollection.objects.filter(end_to_end_id=end_to_end_id, status=DirectDebitCollection.Status.SENT)
+        DirectDebitCollection.objects.filter(
+            end_to_end_id=end_to_end_id, status=DirectDebitCollection.Status.SENT
+        )
         .select_related("invoice__member")
         .first()
     )
@@ -413,7 +374,9 @@ def collection_paid(collection: DirectDebitCollection, payment: Payment, key: st
 def existing_credit_keys(keys: Iterable[str]) -> set[str]:
     """Import keys of credits that paid a collection since returned (their payment is
     gone): a later statement that repeats them must not book them again."""
-    return set(DirectDebitCollection.objects.filter(credit_key__in=list(keys)).values_list("credit_key", flat=True))
+    return set(
+        DirectDebitCollection.objects.filter(credit_key__in=list(keys)).values_list("credit_key", flat=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -448,7 +411,10 @@ def record_return(
         if payment is not None:
             delete_payment(payment)
         invoice = Invoice.objects.select_related("member").get(pk=collection.invoice_id)
+        from coin.billing.emails import billing_page_url  # emails needs prenotification() from here
+
         context = {
+            "billing_url": billing_page_url(),
             "member": invoice.member,
             "invoice": invoice,
             "collection": collection,

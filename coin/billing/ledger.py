@@ -274,11 +274,17 @@ def allocate_to_invoice(payment_id: int, invoice_id: int) -> PaymentAllocation |
             .values("pk", "remaining")
             .first()
         )
-        money = with_unallocated(Payment.objects.filter(pk=payment_id)).values_list("unallocated", flat=True).first()
+        money = (
+            with_unallocated(Payment.objects.filter(pk=payment_id))
+            .values_list("unallocated", flat=True)
+            .first()
+        )
         if invoice is None or not money or money <= 0 or invoice["remaining"] <= 0:
             return None
         part = min(invoice["remaining"], money)
-        allocation = PaymentAllocation.objects.create(payment_id=payment_id, invoice_id=invoice_id, amount=part)
+        allocation = PaymentAllocation.objects.create(
+            payment_id=payment_id, invoice_id=invoice_id, amount=part
+        )
         if part >= invoice["remaining"]:
             Invoice.objects.filter(pk=invoice_id).update(status=Invoice.Status.CLOSED)
         return allocation
