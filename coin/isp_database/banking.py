@@ -57,7 +57,9 @@ def check_creditor_identifier(identifier: str) -> str:
         if isinstance(error, InvalidChecksum):
             raise ValidationError(_("This creditor identifier is not valid (check its digits).")) from None
         raise ValidationError(
-            _("A SEPA creditor identifier is a country code, two check digits, three letters and the national id.")
+            _(
+                "A SEPA creditor identifier is a country code, two check digits, three letters and the national id."
+            )
         ) from None
 
 
