@@ -410,10 +410,11 @@ def find_match(label: str, references: Iterable[str] = ()) -> Match:
 
     By strength: a valid RF creditor reference (given in the structured remittance,
     ``references``, or written in the label; see match_creditor_references), then an
-    invoice number (YYYY-MM-NNNNNN) of a validated invoice, then a subscription reference (SUBSCRIPTION_REFERENCE, checked against the subscription
-    it points at), then a word of the label equal to a username (case ignored). When
-    one kind of reference names two different members, it is ambiguous and nothing
-    matches: a person decides.
+    invoice number (YYYY-MM-NNNNNN) of a validated invoice, then a subscription
+    reference (SUBSCRIPTION_REFERENCE, checked against the subscription it points at),
+    then a word of the label equal to a username (case ignored). When one kind of
+    reference names two different members, it is ambiguous and nothing matches: a
+    person decides.
     """
     structured = [ref for reference in references for ref in find_creditor_references(reference)]
     by_reference = match_creditor_references([*structured, *find_creditor_references(label)])
@@ -481,8 +482,9 @@ class ImportResult:
         )
         return (
             _(
-                "%(filename)s: %(credits)d credit(s), %(imported)d imported (%(matched)d matched to a member, "
-                "%(unmatched)d to assign), %(duplicates)d already imported, %(ignored)d ignored line(s)."
+                "%(filename)s: %(credits)d credit(s), %(imported)d imported (%(matched)d matched to a "
+                "member, %(unmatched)d to assign), %(duplicates)d already imported, "
+                "%(ignored)d ignored line(s)."
             )
             % {
                 "filename": r["filename"],

@@ -56,11 +56,12 @@ class CamtTransaction:
     """One booked transaction of the ISP's account, as the bank describes it.
 
     ``credit``: money came in; ``reversal``: the entry undoes an earlier one (a debit
-    that takes a credit back, as a returned direct debit may be booked). ``texts`` holds every text the bank gave, in the
-    order of the file; ``references`` the structured creditor references (CdtrRefInf).
-    ``bank_id`` identifies the transaction in any later file of the same bank (empty
-    when the bank gives no id). ``return_reason`` is the ISO reason code of a returned
-    or rejected direct debit (RtrInf/Rsn/Cd).
+    that takes a credit back, as a returned direct debit may be booked). ``texts``
+    holds every text the bank gave, in the order of the file; ``references`` the
+    structured creditor references (CdtrRefInf). ``bank_id`` identifies the
+    transaction in any later file of the same bank (empty when the bank gives no id).
+    ``return_reason`` is the ISO reason code of a returned or rejected direct debit
+    (RtrInf/Rsn/Cd).
     """
 
     position: str

@@ -97,6 +97,23 @@ def new_mandate_reference(member: Member) -> str:
     return reference
 
 
+def save_mandate(mandate: Mandate) -> Mandate:
+    """Record a new signed mandate: its reference made when blank, its IBAN and BIC
+    checked (ValidationError naming the field; nothing saved then), and the member's
+    previous mandate in force revoked on the day the new one is signed (a new account
+    replaces the old one)."""
+    with transaction.atomic():
+        lock_members([mandate.member_id])
+        if not mandate.reference:
+            mandate.reference = new_mandate_reference(mandate.member)
+        mandate.full_clean(exclude=["member"], validate_constraints=False)
+        Mandate.objects.filter(member_id=mandate.member_id, revoked_on__isnull=True).exclude(
+            pk=mandate.pk
+        ).update(revoked_on=mandate.signed_on)
+        mandate.save()
+    return mandate
+
+
 def create_mandate(
     member: Member,
     *,
@@ -109,14 +126,11 @@ def create_mandate(
     consent_ip: str | None = None,
     reference: str = "",
 ) -> Mandate:
-    """Record a signed mandate; the member's previous mandate in force, if any, is
-    revoked on the day the new one is signed (a new account replaces the old one).
-    Raises ValidationError naming the field (IBAN, BIC, reference…); nothing is saved then."""
-    with transaction.atomic():
-        lock_members([member.pk])
-        mandate = Mandate(
+    """A mandate signed on paper (or online, with its consent): see save_mandate."""
+    return save_mandate(
+        Mandate(
             member=member,
-            reference=reference or new_mandate_reference(member),
+            reference=reference,
             iban=iban,
             bic=bic,
             account_holder=account_holder,
@@ -125,10 +139,7 @@ def create_mandate(
             consent_at=consent_at,
             consent_ip=consent_ip,
         )
-        mandate.full_clean(exclude=["member"])
-        Mandate.objects.filter(member=member, revoked_on__isnull=True).update(revoked_on=signed_on)
-        mandate.save()
-    return mandate
+    )
 
 
 def sign_mandate_online(

@@ -58,7 +58,8 @@ def check_creditor_identifier(identifier: str) -> str:
             raise ValidationError(_("This creditor identifier is not valid (check its digits).")) from None
         raise ValidationError(
             _(
-                "A SEPA creditor identifier is a country code, two check digits, three letters and the national id."
+                "A SEPA creditor identifier is a country code, two check digits, three letters "
+                "and the national id."
             )
         ) from None
 

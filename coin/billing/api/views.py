@@ -29,9 +29,9 @@ from coin.billing.api.serializers import (
     PaymentCreateSerializer,
     PaymentSerializer,
 )
+from coin.billing.direct_debit import revoke_mandate
 from coin.billing.filtersets import CreditNoteFilterSet, InvoiceFilterSet, PaymentFilterSet
 from coin.billing.ledger import with_amounts, with_balances, with_unallocated
-from coin.billing.direct_debit import revoke_mandate
 from coin.billing.models import (
     CreditNote,
     DirectDebitCollection,

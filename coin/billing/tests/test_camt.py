@@ -42,7 +42,6 @@ def test_a_batched_entry_is_one_payment_per_transaction_with_its_reference(membe
         invoice_reference=invoice_creditor_reference(second),
         member_reference=printed(member_creditor_reference(other_member)),
     )
-    from coin.billing.bank_import import parse_camt053
 
     result = import_statement(data, "batch.xml")
     assert result.report["format"] == "camt053"

@@ -41,9 +41,8 @@ class Command(BaseCommand):
             )
         for item in report.get("returns", []):
             found = item["collection"] or "no collection found"
-            self.stdout.write(
-                f"direct debit returned: {item['line']}, {item['date']}, {item['amount']}: {found} ({item['reason']})"
-            )
+            where = f"{item['line']}, {item['date']}, {item['amount']}"
+            self.stdout.write(f"direct debit returned: {where}: {found} ({item['reason']})")
         if verbosity >= 2:
             for item in report["ignored"]:
                 self.stdout.write(f"ignored: line {item['line']}: {item['reason']}")
