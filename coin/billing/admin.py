@@ -610,13 +610,11 @@ class MandateForm(forms.ModelForm):
         model = Mandate
         fields = ["member", "reference", "iban", "bic", "account_holder", "signed_on", "revoked_on"]
 
-    def validate_unique(self):
+    def _get_validation_exclusions(self):
         """A new mandate replaces the member's mandate in force (save_mandate revokes
-        it): only the reference's uniqueness is checked here, not one_mandate_in_force."""
-        try:
-            self.instance.validate_unique(exclude=self._get_validation_exclusions())
-        except ValidationError as error:
-            self._update_errors(error)
+        it): one_mandate_in_force, the one constraint on ``member``, is not checked
+        here. The member itself was checked by its form field."""
+        return {*super()._get_validation_exclusions(), "member"}
 
 
 @admin.register(Mandate)

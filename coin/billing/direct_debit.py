@@ -176,6 +176,9 @@ def sequence_for(mandate: Mandate) -> str:
     return DirectDebitCollection.Sequence.RECURRENT if used else DirectDebitCollection.Sequence.FIRST
 
 
+# --- Collection runs ----------------------------------------------------------------------------
+
+
 def default_collection_date(today: datetime.date | None = None) -> datetime.date:
     """Today plus DIRECT_DEBIT_LEAD_DAYS (5 by default): what banks ask as notice."""
     today = today or timezone.localdate()

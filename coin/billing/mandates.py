@@ -38,14 +38,12 @@ def prenotification(invoice: Invoice) -> dict | None:
         "date": invoice.date_due or invoice.date,
         "mandate": mandate.reference,
         "iban": "…" + mandate.iban[-4:],
-        "creditor_identifier": _creditor_identifier(),
+        "creditor_identifier": creditor_identifier(),
     }
 
 
-def _creditor_identifier() -> str:
+def creditor_identifier() -> str:
+    """The ISP's SEPA creditor identifier (ICS), "" when it collects no direct debit."""
     isp = ISPInfo.objects.select_related("bank_info").first()
     bank = getattr(isp, "bank_info", None) if isp is not None else None
     return bank.creditor_identifier if bank is not None else ""
-
-
-# --- Collection runs ----------------------------------------------------------------------------

@@ -6,4 +6,5 @@ app_name = "billing"
 urlpatterns = [
     path("", views.index, name="index"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("mandate/", views.mandate, name="mandate"),
 ]

@@ -244,3 +244,92 @@ def test_a_whole_direct_debit_month(
         ("camille", "RCUR", "1"),
         ("dominique", "FRST", "2"),
     ]
+
+
+# --- The member's pages and the admin ------------------------------------------------------------
+
+
+def test_the_member_signs_online_from_their_billing_page(creditor, member, member_client, invoice_for):
+    from django.urls import reverse
+
+    from coin.billing.references import invoice_creditor_reference, member_creditor_reference, printed
+
+    invoice = invoice_for(member, "10.00", "2025-03-01")
+    page = member_client.get(reverse("billing:index")).content.decode()
+    assert printed(member_creditor_reference(member)) in page
+    assert printed(invoice_creditor_reference(invoice)) in page
+    assert reverse("billing:mandate") in page
+    form = {"account_holder": "Camille Martin", "iban": "FR14 2004 1010 0505 0001 3M02 606"}
+    response = member_client.post(reverse("billing:mandate"), form, REMOTE_ADDR="198.51.100.4")
+    assert response.status_code == 200 and "Tick the box" in response.content.decode()
+    assert not Mandate.objects.exists()
+    response = member_client.post(
+        reverse("billing:mandate"), {**form, "iban": "FR14 2004", "consent": "on"}, REMOTE_ADDR="198.51.100.4"
+    )
+    assert response.status_code == 200 and not Mandate.objects.exists()
+    response = member_client.post(
+        reverse("billing:mandate"), {**form, "consent": "on"}, REMOTE_ADDR="198.51.100.4"
+    )
+    assert response.status_code == 302
+    mandate = Mandate.objects.get()
+    assert (mandate.member, mandate.signature, mandate.consent_ip) == (member, "online", "198.51.100.4")
+    page = member_client.get(reverse("billing:index")).content.decode()
+    assert f"mandate {mandate.reference}" in page and "ending in 2606" in page
+
+
+def test_the_mandate_page_needs_a_login_and_a_creditor_identifier(isp, member_client):
+    from django.test import Client
+    from django.urls import reverse
+
+    assert Client().get(reverse("billing:mandate")).status_code == 302  # to the login page
+    assert member_client.get(reverse("billing:mandate")).status_code == 404  # no ICS: no direct debit
+
+
+def test_the_admin_prepares_and_downloads_the_file(creditor, member, admin_client, invoice_for):
+    from django.urls import reverse
+
+    paper_mandate(member)
+    invoice_for(member, "10.00", "2025-03-01")
+    add = reverse("admin:billing_directdebitbatch_add")
+    assert admin_client.get(add).status_code == 200
+    response = admin_client.post(add, {"collection_date": "2025-04-15", "dry_run": "on"})
+    assert response.status_code == 200 and "Would be collected" in response.content.decode()
+    assert not DirectDebitBatch.objects.exists()
+    response = admin_client.post(add, {"collection_date": "2025-04-15"})
+    batch = DirectDebitBatch.objects.get()
+    assert response.status_code == 302
+    download = admin_client.get(reverse("admin:billing_directdebitbatch_download", args=[batch.pk]))
+    assert download["Content-Type"] == "application/xml"
+    validate_against_xsd(download.content.decode())
+    for name in ("mandate", "directdebitcollection", "directdebitbatch"):
+        assert admin_client.get(reverse(f"admin:billing_{name}_changelist")).status_code == 200
+    collection = DirectDebitCollection.objects.get()
+    assert (
+        admin_client.get(
+            reverse("admin:billing_directdebitcollection_change", args=[collection.pk])
+        ).status_code
+        == 200
+    )
+
+
+def test_the_admin_enters_a_paper_mandate_that_replaces_the_one_in_force(member, admin_client):
+    from django.urls import reverse
+
+    old = paper_mandate(member)
+    data = {
+        "member": member.pk,
+        "reference": "",
+        "iban": "DE89 3704 0044 0532 0130 00",
+        "bic": "",
+        "account_holder": "Camille Martin",
+        "signed_on": "2025-06-01",
+        "revoked_on": "",
+    }
+    response = admin_client.post(reverse("admin:billing_mandate_add"), {**data, "iban": "DE89 3704"})
+    assert response.status_code == 200 and Mandate.objects.count() == 1
+    response = admin_client.post(reverse("admin:billing_mandate_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    new = mandate_in_force(member)
+    assert new.iban == "DE89370400440532013000" and new.reference == f"COIN-M{member.pk}-2"
+    old.refresh_from_db()
+    assert old.revoked_on == d("2025-06-01")
