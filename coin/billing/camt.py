@@ -221,8 +221,9 @@ def _read_entry(
     if check_line is not None:
         check_line(position, amount, day, {"amount": ("Amt", raw_amount), "date": ("BookgDt", raw_date)})
     entry_texts = _texts(entry, "c:AddtlNtryInf", ns)
-    amounts = [_detail_amount(detail, ns, position) for detail in details]
-    if len(details) > 1 and all(value is not None for value in amounts):
+    found = [_detail_amount(detail, ns, position) for detail in details]
+    amounts = [value for value in found if value is not None]
+    if len(details) > 1 and len(amounts) == len(details):
         total = sum(amounts, Decimal("0"))
         if total != amount:
             raise _fail(

@@ -388,9 +388,10 @@ def collection_paid(collection: DirectDebitCollection, payment: Payment, key: st
 def existing_credit_keys(keys: Iterable[str]) -> set[str]:
     """Import keys of credits that paid a collection since returned (their payment is
     gone): a later statement that repeats them must not book them again."""
-    return set(
-        DirectDebitCollection.objects.filter(credit_key__in=list(keys)).values_list("credit_key", flat=True)
+    found = DirectDebitCollection.objects.filter(credit_key__in=list(keys)).values_list(
+        "credit_key", flat=True
     )
+    return {key for key in found if key}
 
 
 @dataclass(frozen=True)

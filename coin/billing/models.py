@@ -585,7 +585,7 @@ class Mandate(models.Model):
         compact; an online mandate has its consent recorded."""
         from coin.isp_database.banking import check_bic, check_iban
 
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Any]] = {}
         try:
             self.iban = check_iban(self.iban or "")
         except ValidationError as error:

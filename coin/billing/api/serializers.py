@@ -298,7 +298,6 @@ class MandateCreateSerializer(serializers.ModelSerializer):
         fields = ["member", "reference", "iban", "bic", "account_holder", "signed_on"]
         # The model's checks run in create_mandate (IBAN, BIC, one mandate in force).
         validators: list = []
-        extra_kwargs = {"reference": {"validators": []}}
 
     def create(self, validated_data):
         member = validated_data.pop("member")
