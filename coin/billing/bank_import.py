@@ -578,6 +578,7 @@ def import_statement(
     collections: list[tuple[Payment, direct_debit.DirectDebitCollection, str]] = []
     seen_keys = set()
     matches: dict[tuple[str, tuple[str, ...]], Match] = {}
+    sent = direct_debit.collections_for_credits(line.end_to_end_id for line in lines)
     for line, key in zip(lines, keys, strict=True):
         described = {"line": line.position, "date": line.date.isoformat(), "amount": str(line.amount)}
         if key in existing or key in seen_keys:
@@ -591,7 +592,7 @@ def import_statement(
             label=line.label[:500],
             import_key=key,
         )
-        collection = direct_debit.collection_for_credit(line.end_to_end_id)
+        collection = sent.pop(line.end_to_end_id, None)  # popped: paid once only
         if collection is not None:
             payment.member = collection.invoice.member
             payment.payment_mean = Payment.PaymentMean.DIRECT_DEBIT

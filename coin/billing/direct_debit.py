@@ -42,6 +42,7 @@ from coin.members.models import Member
 
 DEFAULT_SCHEMA = "pain.008.001.08"
 DEFAULT_LEAD_DAYS = 5
+CHUNK = 500  # ids per lookup, far below SQLite's limit on SQL variables
 
 # ISO 20022 external reason codes a bank gives for a returned or rejected direct debit.
 RETURN_REASONS = {
@@ -364,17 +365,17 @@ def prepare_direct_debits(
 # --- What the statement says -------------------------------------------------------------------
 
 
-def collection_for_credit(end_to_end_id: str) -> DirectDebitCollection | None:
-    """The collection sent to the bank that a statement credit pays, by its end-to-end id."""
-    if not end_to_end_id:
-        return None
-    return (
-        DirectDebitCollection.objects.filter(
-            end_to_end_id=end_to_end_id, status=DirectDebitCollection.Status.SENT
-        )
-        .select_related("invoice__member")
-        .first()
-    )
+def collections_for_credits(end_to_end_ids: Iterable[str]) -> dict[str, DirectDebitCollection]:
+    """The collections sent to the bank that statement credits pay, by end-to-end id
+    (looked up CHUNK ids at a time: a statement may have many)."""
+    ids = sorted({value for value in end_to_end_ids if value})
+    found: dict[str, DirectDebitCollection] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = DirectDebitCollection.objects.filter(
+            end_to_end_id__in=ids[start : start + CHUNK], status=DirectDebitCollection.Status.SENT
+        ).select_related("invoice__member")
+        found.update({row.end_to_end_id: row for row in rows})
+    return found
 
 
 def collection_paid(collection: DirectDebitCollection, payment: Payment, key: str) -> None:
@@ -388,10 +389,12 @@ def collection_paid(collection: DirectDebitCollection, payment: Payment, key: st
 def existing_credit_keys(keys: Iterable[str]) -> set[str]:
     """Import keys of credits that paid a collection since returned (their payment is
     gone): a later statement that repeats them must not book them again."""
-    found = DirectDebitCollection.objects.filter(credit_key__in=list(keys)).values_list(
-        "credit_key", flat=True
-    )
-    return {key for key in found if key}
+    wanted = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(wanted), CHUNK):
+        rows = DirectDebitCollection.objects.filter(credit_key__in=wanted[start : start + CHUNK]).order_by()
+        found |= {key for key in rows.values_list("credit_key", flat=True) if key}
+    return found
 
 
 @dataclass(frozen=True)

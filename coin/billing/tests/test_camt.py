@@ -110,3 +110,24 @@ def test_references_of_two_members_match_nobody(member, other_member, invoice_fo
     assert match.member is None and match.reason == "creditor references of different members"
     remaining = with_amounts(Invoice.objects.filter(pk=a.pk)).get().remaining
     assert remaining == Decimal("10.00")
+
+
+def test_details_without_amounts_leave_the_entry_one_payment_with_all_texts(member):
+    data = sample("camt053_v13_batched.xml", invoice_reference="", member_reference="")
+    for amount in (b"10.00", b"20.00", b"15.00"):
+        data = data.replace(b'<Amt Ccy="EUR">' + amount + b"</Amt>\n      <CdtDbtInd>", b"<CdtDbtInd>")
+    result = import_statement(data, "nosplit.xml")
+    [payment] = Payment.objects.all()
+    assert payment.amount == Decimal("45.00") and payment.import_key == "id:BATCH-2025031000077"
+    assert "Camille Martin" in payment.label and "DON" in payment.label and result.report["imported"] == 1
+
+
+def test_a_returned_debit_that_matches_no_collection_is_reported(db):
+    values = {"total": "20.00", "amount_1": "10.00", "amount_2": "10.00", "e2e_1": "X-1", "e2e_2": "X-2"}
+    result = import_statement(
+        sample("camt053_direct_debit_month.xml", mandate_1="M-1", mandate_2="M-2", **values), "r.xml"
+    )
+    assert result.report["imported"] == 2 and len(result.report["unmatched"]) == 2
+    [returned] = result.report["returns"]
+    assert (returned["collection"], returned["amount"]) == ("", "10.00")
+    assert returned["reason"] == "no collection has this end-to-end id or mandate and amount"
