@@ -25,10 +25,12 @@ from django.utils.translation import gettext_lazy as _
 from coin.admin_filters import list_filter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
 from coin.billing.direct_debit import (
+    RETURN_REASONS,
     default_collection_date,
     iban_printed,
     prepare_direct_debits,
     reason_text,
+    return_collection,
     revoke_mandate,
     save_mandate,
 )
@@ -761,20 +763,57 @@ class DirectDebitBatchAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/billing/directdebitbatch/prepare.html", context)
 
 
+class CollectionReturnForm(forms.ModelForm):
+    """Mark by hand a collection the bank rejected before booking it (its reject report
+    names it): the reason code and the date; the invoice opens again."""
+
+    return_reason = forms.ChoiceField(
+        label=_("return reason"),
+        choices=[("", "---------"), *((code, f"{code}: {text}") for code, text in RETURN_REASONS.items())],
+        required=False,
+        help_text=_("Only for a collection your bank rejected or returned outside a statement."),
+    )
+    returned_on = forms.DateField(label=_("returned on"), required=False)
+
+    class Meta:
+        model = DirectDebitCollection
+        fields = ["return_reason", "returned_on"]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("return_reason")) != bool(data.get("returned_on")):
+            raise ValidationError(_("Give both the reason and the date of the return, or neither."))
+        return data
+
+
 @admin.register(DirectDebitCollection)
 class DirectDebitCollectionAdmin(admin.ModelAdmin):
     """What each collection became: sent, paid (the statement's credit), returned (the
-    bank's R-transaction and its reason). Changed only by the runs and the imports."""
+    bank's R-transaction and its reason). Statement imports and runs change them; a
+    reject that no statement shows is entered here (reason and date)."""
 
+    form = CollectionReturnForm
     list_display = ["end_to_end_id", "invoice", "member", "amount", "sequence", "status", "reason", "batch"]
     list_filter = ["status", "sequence", "return_reason", "batch__collection_date"]
     search_fields = ["end_to_end_id", "invoice__number", "mandate__reference", "invoice__member__username"]
     list_select_related = ["invoice__member", "batch", "mandate"]
-    fields = [
-        "batch", "invoice", "mandate", "amount", "sequence", "end_to_end_id", "status", "payment", "reason",
-        "returned_on",
-    ]  # fmt: skip
-    readonly_fields = fields
+    DETAILS = ["batch", "invoice", "mandate", "amount", "sequence", "end_to_end_id", "status", "payment"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.status == DirectDebitCollection.Status.RETURNED:
+            return [*self.DETAILS, "reason", "returned_on"]
+        return [*self.DETAILS, "return_reason", "returned_on"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == DirectDebitCollection.Status.RETURNED:
+            return [*self.DETAILS, "reason", "returned_on"]
+        return self.DETAILS
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("return_reason"):
+            return_collection(
+                obj, reason=form.cleaned_data["return_reason"], day=form.cleaned_data["returned_on"]
+            )
 
     @admin.display(description=_("member"), ordering="invoice__member__username")
     def member(self, obj):
@@ -788,7 +827,8 @@ class DirectDebitCollectionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
+        returned = obj is not None and obj.status == DirectDebitCollection.Status.RETURNED
+        return not returned and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -2,10 +2,11 @@
 
 The month of a treasurer:
 
-1. Members sign a mandate: on paper (an admin enters it, ``create_mandate``) or online
-   (``sign_mandate_online``, which records the member's consent, its time and address).
+1. Members sign a mandate: on paper (an admin enters it, ``save_mandate``,
+   ``create_mandate``) or online (``sign_mandate_online``, which records the member's
+   consent, its time and address).
 2. Invoices are issued; their email pre-notifies the amount, the date and the mandate
-   (``prenotification``).
+   (``mandates.prenotification``).
 3. ``prepare_direct_debits`` (command, or the admin action) builds one pain.008 file
    per collection date with every open invoice due by then of a member whose mandate is
    in force. Run twice, it adds nothing: an invoice has at most one live collection.
@@ -13,7 +14,9 @@ The month of a treasurer:
 4. The bank's statement (CAMT.053/054) is imported as usual: a credit whose end-to-end
    id is a collection's pays that invoice (``collection_paid``); a debit that returns
    one (an R-transaction with its ISO reason code) reopens the invoice, records the
-   reason and tells the member and the admins (``record_return``).
+   reason and tells the member and the admins (``record_return``). A collection the
+   bank rejected before booking anything (its reject report) is marked by hand in the
+   admin (``return_collection``).
 
 The pain.008 file is written by sepaxml (a maintained library that ships the official
 XSDs, against which it validates what it writes).
@@ -32,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from coin.billing.emails import billing_page_url
 from coin.billing.ledger import lock_members, with_amounts
 from coin.billing.models import DirectDebitBatch, DirectDebitCollection, Invoice, Mandate, Payment
 from coin.billing.payments import delete_payment
@@ -418,7 +422,22 @@ def record_return(
         collection = live.filter(mandate__reference=mandate_id, amount=amount).order_by("-pk").first()
     if collection is None:
         return ReturnOutcome(None, _("no collection has this end-to-end id or mandate and amount"))
+    return_collection(collection, reason=reason, day=day, key=key)
+    return ReturnOutcome(collection, reason_text(reason))
+
+
+def return_collection(
+    collection: DirectDebitCollection, *, reason: str, day: datetime.date, key: str | None = None
+) -> DirectDebitCollection:
+    """Mark a collection returned (or rejected) with its ISO reason code: if its credit
+    had paid the invoice, that payment is removed, so the invoice is open again and the
+    next run collects it again; the member and the admins are told (after commit).
+    ``key``: the import key of the statement's debit (None for a reject entered by hand,
+    from the bank's reject report)."""
     with transaction.atomic():
+        collection = DirectDebitCollection.objects.select_for_update().get(pk=collection.pk)
+        if collection.status == DirectDebitCollection.Status.RETURNED:
+            return collection
         payment = collection.payment
         collection.status = DirectDebitCollection.Status.RETURNED
         collection.return_reason = reason[:4]
@@ -429,8 +448,6 @@ def record_return(
         if payment is not None:
             delete_payment(payment)
         invoice = Invoice.objects.select_related("member").get(pk=collection.invoice_id)
-        from coin.billing.emails import billing_page_url  # emails needs prenotification() from here
-
         context = {
             "billing_url": billing_page_url(),
             "member": invoice.member,
@@ -438,9 +455,14 @@ def record_return(
             "collection": collection,
             "reason": reason_text(reason),
         }
-        send_email_on_commit("billing/direct_debit_returned", context, [invoice.member.email])
+        send_email_on_commit(
+            "billing/direct_debit_returned",
+            context,
+            [invoice.member.email],
+            language=invoice.member.preferred_language,
+        )
         notify_admins_on_commit("billing/direct_debit_returned_admin", context)
-    return ReturnOutcome(collection, reason_text(reason))
+    return collection
 
 
 def iban_printed(mandate: Mandate) -> str:

@@ -333,3 +333,29 @@ def test_the_admin_enters_a_paper_mandate_that_replaces_the_one_in_force(member,
     assert new.iban == "DE89370400440532013000" and new.reference == f"COIN-M{member.pk}-2"
     old.refresh_from_db()
     assert old.revoked_on == d("2025-06-01")
+
+
+def test_a_reject_from_the_banks_report_is_entered_in_the_admin(
+    creditor, member, admin_client, invoice_for, settings, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    paper_mandate(member)
+    invoice = invoice_for(member, "10.00", "2025-03-01")
+    collection = direct_debit.prepare_direct_debits(d("2025-04-15")).batch.collections.get()
+    url = reverse("admin:billing_directdebitcollection_change", args=[collection.pk])
+    response = admin_client.post(url, {"return_reason": "AC04", "returned_on": ""})
+    assert response.status_code == 200 and "Give both the reason and the date" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {"return_reason": "AC04", "returned_on": "2025-04-14"})
+    assert response.status_code == 302
+    collection.refresh_from_db()
+    assert (collection.status, collection.return_reason) == ("returned", "AC04")
+    told = {message.to[0]: message.body for message in mail.outbox}
+    assert set(told) == {member.email, *settings.NOTIFICATION_EMAILS}
+    assert "AC04: the account is closed" in told[member.email]
+    assert admin_client.get(url).status_code == 200  # read-only now
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.OPEN
+    again = direct_debit.prepare_direct_debits(d("2025-04-20")).batch.collections.get()
+    assert (again.invoice, again.sequence, again.end_to_end_id) == (invoice, "FRST", f"DD-{invoice.number}-2")
