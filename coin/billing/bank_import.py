@@ -79,6 +79,7 @@ class BankLine:
     bank_id: str = ""
     references: tuple[str, ...] = ()
     end_to_end_id: str = ""
+    mandate_id: str = ""
 
 
 def _fail(position: str, field: str, value: str, why: str) -> "BankImportError":
@@ -271,6 +272,7 @@ def _as_line(transaction: camt.CamtTransaction) -> BankLine:
         transaction.bank_id,
         references=transaction.references,
         end_to_end_id=transaction.end_to_end_id,
+        mandate_id=transaction.mandate_id,
     )
 
 
@@ -579,6 +581,7 @@ def import_statement(
     seen_keys = set()
     matches: dict[tuple[str, tuple[str, ...]], Match] = {}
     sent = direct_debit.collections_for_credits(line.end_to_end_id for line in lines)
+    paid_now: set[int] = set()
     for line, key in zip(lines, keys, strict=True):
         described = {"line": line.position, "date": line.date.isoformat(), "amount": str(line.amount)}
         if key in existing or key in seen_keys:
@@ -593,6 +596,10 @@ def import_statement(
             import_key=key,
         )
         collection = sent.pop(line.end_to_end_id, None)  # popped: paid once only
+        if collection is None and line.mandate_id:
+            collection = direct_debit.collection_by_mandate(line.mandate_id, line.amount, paid_now)
+        if collection is not None:
+            paid_now.add(collection.pk)
         if collection is not None:
             payment.member = collection.invoice.member
             payment.payment_mean = Payment.PaymentMean.DIRECT_DEBIT

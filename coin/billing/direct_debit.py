@@ -382,6 +382,22 @@ def collections_for_credits(end_to_end_ids: Iterable[str]) -> dict[str, DirectDe
     return found
 
 
+def collection_by_mandate(
+    mandate_reference: str, amount: Decimal, exclude: Iterable[int] = ()
+) -> DirectDebitCollection | None:
+    """The oldest collection sent under a mandate for this amount: how a credit is
+    recognised when the bank drops the end-to-end id but keeps the mandate (MndtId)."""
+    return (
+        DirectDebitCollection.objects.filter(
+            mandate__reference=mandate_reference, amount=amount, status=DirectDebitCollection.Status.SENT
+        )
+        .exclude(pk__in=list(exclude))
+        .select_related("invoice__member")
+        .order_by("batch__collection_date", "pk")
+        .first()
+    )
+
+
 def collection_paid(collection: DirectDebitCollection, payment: Payment, key: str) -> None:
     """The statement shows the collection credited: ``payment`` (its member's, paid by
     direct debit) pays it; ``key`` (the line's import key) is kept for after a return."""

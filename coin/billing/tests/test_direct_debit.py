@@ -359,3 +359,18 @@ def test_a_reject_from_the_banks_report_is_entered_in_the_admin(
     assert invoice.status == Invoice.Status.OPEN
     again = direct_debit.prepare_direct_debits(d("2025-04-20")).batch.collections.get()
     assert (again.invoice, again.sequence, again.end_to_end_id) == (invoice, "FRST", f"DD-{invoice.number}-2")
+
+
+def test_a_credit_without_end_to_end_id_is_recognised_by_its_mandate_and_amount(
+    creditor, member, invoice_for
+):
+    mandate = paper_mandate(member)
+    invoice = invoice_for(member, "10.00", "2025-03-01")
+    collection = direct_debit.prepare_direct_debits(d("2025-04-15")).batch.collections.get()
+    data = (FILES / "camt054_direct_debit_mandate_only.xml").read_text()
+    data = data.replace("{amount}", "10.00").replace("{mandate}", mandate.reference)
+    result = import_statement(data.encode(), "m.xml")
+    assert result.report["collections"] == 1
+    collection.refresh_from_db()
+    invoice.refresh_from_db()
+    assert collection.status == "paid" and invoice.status == Invoice.Status.CLOSED
