@@ -498,6 +498,11 @@ def render_report(report: dict) -> str:
             "duplicates",
             ["line", "date", "amount", "label"],
         ),
+        (
+            _("Direct debits returned (invoice open again, member told)"),
+            "returns",
+            ["line", "date", "amount", "collection", "reason"],
+        ),
         (_("Ignored lines"), "ignored", ["line", "reason"]),
     ]:
         items = report.get(key) or []

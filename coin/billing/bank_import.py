@@ -629,7 +629,7 @@ def import_statement(
         with transaction.atomic():
             bank_import = BankImport.objects.create(
                 filename=filename[:255],
-                file_format=file_format,
+                file_format=parsed.kind,
                 sha256=digest,
                 imported_by=user,
                 report=report,

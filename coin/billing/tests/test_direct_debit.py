@@ -174,7 +174,7 @@ def statement(collections: list[DirectDebitCollection]) -> bytes:
 
 
 def test_a_whole_direct_debit_month(
-    creditor, member, other_member, invoice_for, settings, django_capture_on_commit_callbacks
+    creditor, member, other_member, invoice_for, settings, django_capture_on_commit_callbacks, admin_client
 ):
     settings.NOTIFICATION_EMAILS = ["treasurer@arlp.example"]
     paper_mandate(member)
@@ -222,6 +222,10 @@ def test_a_whole_direct_debit_month(
         d("2025-04-20"),
         None,
     )
+    from django.urls import reverse
+
+    page = admin_client.get(reverse("admin:billing_bankimport_change", args=[result.bank_import.pk]))
+    assert "Direct debits returned" in page.content.decode() and result.bank_import.file_format == "camt053"
     told = {tuple(message.to): message for message in mail.outbox}
     assert set(told) == {(other_member.email,), ("treasurer@arlp.example",)}
     assert "returned the direct debit of 25.00 € for invoice" in told[(other_member.email,)].body
