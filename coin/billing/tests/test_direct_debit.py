@@ -378,3 +378,28 @@ def test_a_credit_without_end_to_end_id_is_recognised_by_its_mandate_and_amount(
     collection.refresh_from_db()
     invoice.refresh_from_db()
     assert collection.status == "paid" and invoice.status == Invoice.Status.CLOSED
+
+
+def test_the_api_records_and_revokes_a_mandate_and_lists_collections(
+    creditor, member, admin_client, invoice_for
+):
+    bad = {"member": member.pk, "iban": "FR14 2004", "account_holder": "C M", "signed_on": "2025-02-01"}
+    response = admin_client.post("/api/mandates/", bad, content_type="application/json")
+    assert response.status_code == 400 and "iban" in response.json()
+    response = admin_client.post(
+        "/api/mandates/", {**bad, "iban": "FR1420041010050500013M02606"}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    mandate = response.json()
+    assert mandate["in_force"] and mandate["reference"] == f"COIN-M{member.pk}-1"
+    invoice = invoice_for(member, "10.00", "2025-03-01")
+    assert admin_client.get(f"/api/invoices/{invoice.pk}/").json()["creditor_reference"].startswith("RF")
+    direct_debit.prepare_direct_debits(d("2025-04-15"))
+    [collection] = admin_client.get("/api/direct-debit-collections/").json()["results"]
+    assert (collection["invoice_number"], collection["status"], collection["sequence"]) == (
+        invoice.number,
+        "sent",
+        "FRST",
+    )
+    revoked = admin_client.post(f"/api/mandates/{mandate['id']}/revoke/")
+    assert revoked.status_code == 200 and not revoked.json()["in_force"]
