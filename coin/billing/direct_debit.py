@@ -34,6 +34,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from sepaxml import SepaDD
+from sepaxml.validation import ValidationError as SepaValidationError
 
 from coin.billing.emails import billing_page_url
 from coin.billing.ledger import lock_members, with_amounts
@@ -281,11 +283,13 @@ def build_pain008(
     collection_date: datetime.date, message_id: str, items: list[tuple[Due, str, str]], schema: str = ""
 ) -> bytes:
     """The pain.008 file of (due, sequence, end-to-end id) items; sepaxml validates it
-    against the schema's official XSD."""
-    from sepaxml import SepaDD
-
+    against the schema's official XSD. DirectDebitError when the ISP's details do not
+    fit the schema or the file does not validate (nothing is recorded then)."""
     schema = schema or getattr(settings, "DIRECT_DEBIT_SCHEMA", DEFAULT_SCHEMA)
-    sepa = SepaDD(_creditor(), schema=schema, clean=True)
+    creditor = _creditor()
+    if schema == "pain.008.001.02" and "BIC" not in creditor:
+        raise DirectDebitError(_("pain.008.001.02 files need the ISP's BIC: enter it in its bank details."))
+    sepa = SepaDD(creditor, schema=schema, clean=True)
     sepa.msg_id = message_id
     for due, sequence, end_to_end in items:
         payment = {
@@ -302,7 +306,13 @@ def build_pain008(
         if due.mandate.bic:
             payment["BIC"] = due.mandate.bic
         sepa.add_payment(payment)
-    return bytes(sepa.export(validate=True))
+    try:
+        return bytes(sepa.export(validate=True))
+    except SepaValidationError as error:
+        raise DirectDebitError(
+            _("The pain.008 file does not validate against its schema (%(error)s): no file was made.")
+            % {"error": error.__cause__ or error}
+        ) from None
 
 
 def prepare_direct_debits(

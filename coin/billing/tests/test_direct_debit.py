@@ -403,3 +403,15 @@ def test_the_api_records_and_revokes_a_mandate_and_lists_collections(
     )
     revoked = admin_client.post(f"/api/mandates/{mandate['id']}/revoke/")
     assert revoked.status_code == 200 and not revoked.json()["in_force"]
+
+
+def test_the_old_schema_needs_the_isp_bic(creditor, member, invoice_for, settings):
+    settings.DIRECT_DEBIT_SCHEMA = "pain.008.001.02"
+    bank = creditor.bank_info
+    bank.bic = ""
+    bank.save()
+    paper_mandate(member)
+    invoice_for(member, "10.00", "2025-03-01")
+    with pytest.raises(ValidationError, match="need the ISP's BIC"):
+        direct_debit.prepare_direct_debits(d("2025-04-15"))
+    assert not DirectDebitBatch.objects.exists() and not DirectDebitCollection.objects.exists()
