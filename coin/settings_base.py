@@ -351,6 +351,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DirectDebitCollectionStatusEnum": "coin.billing.models.DirectDebitCollection.Status",
+        "MemberStatusEnum": "coin.members.models.Member.Status",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------

@@ -94,6 +94,37 @@ def _fresh_pool(world):
     return IPPool.objects.create(name="v4b", inet="198.51.100.0/24", default_subnetsize=30)
 
 
+def _mandate(world):
+    from coin.billing.direct_debit import create_mandate
+
+    return create_mandate(
+        world["member"],
+        iban="DE89370400440532013000",
+        account_holder="Alice Bernard",
+        signed_on=datetime.date(2026, 1, 2),
+        reference="API-MANDATE-1",
+    )
+
+
+def _collection(world):
+    from coin.billing.models import DirectDebitBatch, DirectDebitCollection
+
+    batch = DirectDebitBatch.objects.create(
+        message_id="API-DD-1",
+        collection_date=datetime.date(2026, 2, 5),
+        xml="<Document/>",
+        total=Decimal("30.00"),
+    )
+    return DirectDebitCollection.objects.create(
+        batch=batch,
+        mandate=_mandate(world),
+        invoice=world["invoice"],
+        amount=Decimal("30.00"),
+        sequence="FRST",
+        end_to_end_id="DD-API-1",
+    )
+
+
 def _credit_note(world):
     from coin.billing.invoices import issue_credit_note
 
@@ -222,6 +253,17 @@ CASES: dict[str, EndpointCase] = {
         make=_coa_request,
         create=lambda w: {"bng": w["bng"].pk, "code": "coa", "attributes": {"User-Name": "alice-1"}},
     ),
+    "mandates": EndpointCase(
+        "billing.Mandate",
+        make=_mandate,
+        create=lambda w: {
+            "member": w["member"].pk,
+            "iban": "FR14 2004 1010 0505 0001 3M02 606",
+            "account_holder": "Alice Bernard",
+            "signed_on": "2026-01-15",
+        },
+    ),
+    "direct-debit-collections": EndpointCase("billing.DirectDebitCollection", make=_collection),
     "member-balances": EndpointCase(
         "members.Member",
         make=lambda w: w["member"],

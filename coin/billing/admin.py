@@ -10,12 +10,14 @@ issued bill), and refusals are shown with ``coin.validation``.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.db.models import Count
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -24,20 +26,34 @@ from django.utils.translation import gettext_lazy as _
 from coin.admin_filters import list_filter
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
 from coin.billing.debt import is_fully_credited, is_overdue, member_debt
+from coin.billing.direct_debit import (
+    RETURN_REASONS,
+    default_collection_date,
+    iban_printed,
+    prepare_direct_debits,
+    reason_text,
+    return_collection,
+    revoke_mandate,
+    save_mandate,
+)
 from coin.billing.filtersets import InvoiceFilterSet, PaymentFilterSet
 from coin.billing.invoices import check_credit_note, creditable_amount, issue_credit_note, validate_invoice
 from coin.billing.ledger import balance_details, close_if_settled, with_amounts, with_unallocated
 from coin.billing.models import (
     BankImport,
     CreditNote,
+    DirectDebitBatch,
+    DirectDebitCollection,
     Invoice,
     InvoiceDetail,
+    Mandate,
     Payment,
     PaymentAllocation,
     Receipt,
 )
 from coin.billing.payments import delete_payment, payment_saved, settle
 from coin.billing.receipts import create_fee_receipt, issue_receipt
+from coin.billing.references import invoice_creditor_reference, member_creditor_reference, printed
 from coin.members.admin_panels import add_member_admin_panel
 from coin.validation import add_to_form, one_line
 
@@ -101,7 +117,10 @@ class InvoiceAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     inlines = [InvoiceDetailInline]
     actions = ["validate", "create_credit_note"]
-    DETAILS = ["number", "amount", "remaining", "date_due", "validated_at", "pdf_link", "credit_note_link"]
+    DETAILS = [
+        "number", "amount", "remaining", "date_due", "validated_at", "creditor_references", "pdf_link",
+        "credit_note_link",
+    ]  # fmt: skip
 
     def get_queryset(self, request):
         return with_amounts(super().get_queryset(request))
@@ -164,6 +183,18 @@ class InvoiceAdmin(admin.ModelAdmin):
     @admin.display(description=_("validated"), boolean=True, ordering="validated_at")
     def validated(self, obj):
         return obj.is_validated
+
+    @admin.display(description=_("creditor references (RF)"))
+    def creditor_references(self, obj):
+        """What a payer gives in a transfer's structured reference: the invoice's, or
+        the member's for a standing order (the oldest open invoices are paid first)."""
+        invoice_reference = printed(invoice_creditor_reference(obj))
+        member_reference = printed(member_creditor_reference(obj.member))
+        if not invoice_reference:
+            return format_html("{}: {}", gettext("member"), member_reference)
+        return format_html(
+            "{}: {} · {}: {}", gettext("invoice"), invoice_reference, gettext("member"), member_reference
+        )
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
@@ -504,6 +535,11 @@ def render_report(report: dict) -> str:
             "duplicates",
             ["line", "date", "amount", "label"],
         ),
+        (
+            _("Direct debits returned (invoice open again, member told)"),
+            "returns",
+            ["line", "date", "amount", "collection", "reason"],
+        ),
         (_("Ignored lines"), "ignored", ["line", "reason"]),
     ]:
         items = report.get(key) or []
@@ -645,3 +681,240 @@ def billing_panel(member) -> str:
 
 
 add_member_admin_panel(billing_panel)
+
+
+# --- SEPA Direct Debit -------------------------------------------------------------------------
+
+
+class MandateForm(forms.ModelForm):
+    reference = forms.CharField(
+        label=_("mandate reference"),
+        max_length=35,
+        required=False,
+        help_text=_("The reference printed on the signed mandate; leave empty to have one made."),
+    )
+
+    class Meta:
+        model = Mandate
+        fields = ["member", "reference", "iban", "bic", "account_holder", "signed_on", "revoked_on"]
+
+    def _get_validation_exclusions(self):
+        """A new mandate replaces the member's mandate in force (save_mandate revokes
+        it): one_mandate_in_force, the one constraint on ``member``, is not checked
+        here. The member itself was checked by its form field."""
+        return {*super()._get_validation_exclusions(), "member"}
+
+
+@admin.register(Mandate)
+class MandateAdmin(admin.ModelAdmin):
+    """Mandates signed on paper are entered here; online ones show the recorded consent.
+    A mandate's account never changes: a new account is a new mandate."""
+
+    form = MandateForm
+    list_display = ["reference", "member", "iban_display", "signature", "signed_on", "revoked_on"]
+    list_filter = ["signature", ("revoked_on", admin.EmptyFieldListFilter), "signed_on"]
+    search_fields = ["reference", "iban", "account_holder", *MEMBER_SEARCH]
+    autocomplete_fields = ["member"]
+    list_select_related = ["member"]
+    actions = ["revoke"]
+    SIGNED = ["signature", "consent_at", "consent_ip"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.SIGNED
+        return ["member", "reference", "iban", "bic", "account_holder", "signed_on", *self.SIGNED]
+
+    def get_fields(self, request, obj=None):
+        return [*MandateForm.Meta.fields, *self.SIGNED]
+
+    @admin.display(description=_("IBAN"), ordering="iban")
+    def iban_display(self, obj):
+        return iban_printed(obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            save_mandate(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # collections refer to it: revoke it instead
+
+    @admin.action(description=_("Revoke the selected mandates (no more collections)"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = [revoke_mandate(mandate) for mandate in queryset.filter(revoked_on__isnull=True)]
+        self.message_user(request, _("%d mandate(s) revoked.") % len(revoked), messages.SUCCESS)
+
+
+class DirectDebitCollectionInline(admin.TabularInline):
+    model = DirectDebitCollection
+    extra = 0
+    fields = ["invoice", "mandate", "amount", "sequence", "end_to_end_id", "status", "return_reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PrepareDirectDebitsForm(forms.Form):
+    collection_date = forms.DateField(
+        label=_("collection date"),
+        help_text=_(
+            "The invoices due by this date are collected; your bank needs the file a few days before."
+        ),
+    )
+    dry_run = forms.BooleanField(label=_("dry run (make no file)"), required=False)
+
+
+@admin.register(DirectDebitBatch)
+class DirectDebitBatchAdmin(admin.ModelAdmin):
+    """pain.008 files: "add" prepares the file of a collection date (as the
+    prepare_direct_debits command); each file is downloaded to upload to the bank."""
+
+    list_display = ["message_id", "collection_date", "count", "total", "created_at", "download"]
+    list_filter = ["collection_date"]
+    search_fields = ["message_id"]
+    fields = ["message_id", "collection_date", "total", "created_at", "download"]
+    readonly_fields = fields
+    inlines = [DirectDebitCollectionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(collection_count=Count("collections"))
+
+    @admin.display(description=_("collections"), ordering="collection_count")
+    def count(self, obj):
+        return obj.collection_count
+
+    @admin.display(description=_("pain.008 file"))
+    def download(self, obj):
+        url = reverse("admin:billing_directdebitbatch_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("download"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/pain008/",
+                self.admin_site.admin_view(self.download_view),
+                name="billing_directdebitbatch_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(DirectDebitBatch, pk=pk)
+        response = HttpResponse(batch.xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{batch.message_id}.xml"'
+        return response
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The collection run: the file of a date, or what it would hold (dry run)."""
+        if not self.has_add_permission(request):
+            return super().add_view(request, form_url, extra_context)
+        form = PrepareDirectDebitsForm(
+            request.POST or None, initial={"collection_date": default_collection_date()}
+        )
+        dues = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = prepare_direct_debits(
+                    form.cleaned_data["collection_date"], dry_run=form.cleaned_data["dry_run"]
+                )
+            except ValidationError as error:
+                form.add_error(None, one_line(error))
+            else:
+                if result.batch is not None:
+                    self.message_user(request, result.summary(), messages.SUCCESS)
+                    return HttpResponseRedirect(
+                        reverse("admin:billing_directdebitbatch_change", args=[result.batch.pk])
+                    )
+                self.message_user(request, result.summary())
+                dues = result.dues
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Prepare direct debits"),
+            "opts": self.model._meta,
+            "form": form,
+            "dues": dues,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/billing/directdebitbatch/prepare.html", context)
+
+
+class CollectionReturnForm(forms.ModelForm):
+    """Mark by hand a collection the bank rejected before booking it (its reject report
+    names it): the reason code and the date; the invoice opens again."""
+
+    return_reason = forms.ChoiceField(
+        label=_("return reason"),
+        choices=[("", "---------"), *((code, f"{code}: {text}") for code, text in RETURN_REASONS.items())],
+        required=False,
+        help_text=_("Only for a collection your bank rejected or returned outside a statement."),
+    )
+    returned_on = forms.DateField(label=_("returned on"), required=False)
+
+    class Meta:
+        model = DirectDebitCollection
+        fields = ["return_reason", "returned_on"]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("return_reason")) != bool(data.get("returned_on")):
+            raise ValidationError(_("Give both the reason and the date of the return, or neither."))
+        return data
+
+
+@admin.register(DirectDebitCollection)
+class DirectDebitCollectionAdmin(admin.ModelAdmin):
+    """What each collection became: sent, paid (the statement's credit), returned (the
+    bank's R-transaction and its reason). Statement imports and runs change them; a
+    reject that no statement shows is entered here (reason and date)."""
+
+    form = CollectionReturnForm
+    list_display = ["end_to_end_id", "invoice", "member", "amount", "sequence", "status", "reason", "batch"]
+    list_filter = ["status", "sequence", "return_reason", "batch__collection_date"]
+    search_fields = ["end_to_end_id", "invoice__number", "mandate__reference", "invoice__member__username"]
+    list_select_related = ["invoice__member", "batch", "mandate"]
+    DETAILS = ["batch", "invoice", "mandate", "amount", "sequence", "end_to_end_id", "status", "payment"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.status == DirectDebitCollection.Status.RETURNED:
+            return [*self.DETAILS, "reason", "returned_on"]
+        return [*self.DETAILS, "return_reason", "returned_on"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == DirectDebitCollection.Status.RETURNED:
+            return [*self.DETAILS, "reason", "returned_on"]
+        return self.DETAILS
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("return_reason"):
+            return_collection(
+                obj, reason=form.cleaned_data["return_reason"], day=form.cleaned_data["returned_on"]
+            )
+
+    @admin.display(description=_("member"), ordering="invoice__member__username")
+    def member(self, obj):
+        return obj.invoice.member
+
+    @admin.display(description=_("return reason"), ordering="return_reason")
+    def reason(self, obj):
+        return reason_text(obj.return_reason) if obj.return_reason else ""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        returned = obj is not None and obj.status == DirectDebitCollection.Status.RETURNED
+        return not returned and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -42,17 +42,20 @@ import defusedxml.ElementTree
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext as _
 
+from coin.billing import camt, direct_debit
 from coin.billing.bounds import check_fields
 from coin.billing.models import BankImport, Invoice, Payment
 from coin.billing.numbering import INVOICE_NUMBER_RE
 from coin.billing.payments import settle
+from coin.billing.references import MEMBER_PREFIX, body_of, find_creditor_references
 from coin.members.models import Member
 from coin.offers.models import OfferSubscription
 
-FORMATS = ("csv", "camt053")
+FORMATS = ("csv", "camt053", "camt054")
 
 # Rows per INSERT and keys per lookup: far below SQLite's limit on SQL variables (999 in
 # older builds) whatever the number of lines.
@@ -74,6 +77,9 @@ class BankLine:
     amount: Decimal
     label: str
     bank_id: str = ""
+    references: tuple[str, ...] = ()
+    end_to_end_id: str = ""
+    mandate_id: str = ""
 
 
 def _fail(position: str, field: str, value: str, why: str) -> "BankImportError":
@@ -242,44 +248,12 @@ def _read_csv(text: io.TextIOBase, fmt: dict) -> tuple[list[BankLine], list[dict
     return lines, ignored
 
 
-def _camt_text(element: ET.Element | None, path: str, ns: dict) -> str:
-    if element is None:
-        return ""
-    found = element.find(path, ns)
-    return (found.text or "").strip() if found is not None and found.text else ""
-
-
-def parse_camt053(source: bytes | BinaryIO) -> tuple[list[BankLine], list[dict]]:
-    """The credit entries (CdtDbtInd CRDT) of a CAMT.053 statement, in any version of
-    the camt.053 namespace; and the entries ignored (debits, entries not booked).
-
-    Read as a stream by defusedxml (no DOCTYPE, entity or external reference, whatever
-    the encoding): each entry is read when it ends, then dropped from the tree."""
-    source = _as_file(source)
-    lines, ignored = [], []
-    path: list[str] = []
-    ns: dict[str, str] = {}
-    root_error = None
-    index = 0
+def _camt_file(source: bytes | BinaryIO) -> camt.CamtFile:
+    """A CAMT.053 or CAMT.054 file read by camt.parse, its errors as BankImportError."""
     try:
-        events = defusedxml.ElementTree.iterparse(source, events=("start", "end"), forbid_dtd=True)
-        for event, element in events:
-            if event == "start":
-                if not path:
-                    match = re.match(r"\{([^}]*)\}Document$", element.tag)
-                    if match and "camt.053" in match.group(1):
-                        ns["c"] = match.group(1)
-                    else:
-                        root_error = _("Not a CAMT.053 statement: the root element is %(tag)s.") % {
-                            "tag": element.tag
-                        }
-                path.append(element.tag)
-                continue
-            path.pop()
-            if root_error is None and _is_entry(path, element, ns):
-                index += 1
-                _read_entry(element, index, ns, lines, ignored)
-                element.clear()
+        return camt.parse(_as_file(source), check_line_bounds)
+    except camt.CamtError as error:
+        raise BankImportError(str(error)) from None
     except defusedxml.DefusedXmlException as error:
         raise BankImportError(
             _("The XML file declares a DOCTYPE or entities: refused for safety (%(error)s).")
@@ -287,57 +261,55 @@ def parse_camt053(source: bytes | BinaryIO) -> tuple[list[BankLine], list[dict]]
         ) from None
     except ET.ParseError as error:
         raise BankImportError(_("Not a well-formed XML file: %(error)s.") % {"error": error}) from None
-    if root_error is not None:
-        raise BankImportError(root_error)
-    return lines, ignored
 
 
-def _is_entry(path: list[str], element: ET.Element, ns: dict) -> bool:
-    """Whether ``element``, just ended under ``path``, is Document/BkToCstmrStmt/Stmt/Ntry."""
-    c = "{" + ns["c"] + "}"
-    return element.tag == f"{c}Ntry" and path == [f"{c}Document", f"{c}BkToCstmrStmt", f"{c}Stmt"]
+def _as_line(transaction: camt.CamtTransaction) -> BankLine:
+    return BankLine(
+        transaction.position,
+        transaction.date,
+        transaction.amount,
+        transaction.label,
+        transaction.bank_id,
+        references=transaction.references,
+        end_to_end_id=transaction.end_to_end_id,
+        mandate_id=transaction.mandate_id,
+    )
 
 
-def _read_entry(entry: ET.Element, index: int, ns: dict, lines: list, ignored: list) -> None:
-    reference = _camt_text(entry, "c:NtryRef", ns) or _camt_text(entry, "c:AcctSvcrRef", ns)
-    position = _("entry %(n)d") % {"n": index} + (f" ({reference})" if reference else "")
-    indicator = _camt_text(entry, "c:CdtDbtInd", ns)
-    if indicator not in ("CRDT", "DBIT"):
-        raise _fail(position, "CdtDbtInd", indicator, _("expected CRDT or DBIT."))
-    if indicator != "CRDT":
-        ignored.append({"line": index, "reason": _("debit")})
-        return
-    status = _camt_text(entry, "c:Sts", ns) or _camt_text(entry, "c:Sts/c:Cd", ns)
-    if status and status not in ("BOOK",):
-        ignored.append({"line": index, "reason": _("not booked (%(status)s)") % {"status": status}})
-        return
-    raw_amount = _camt_text(entry, "c:Amt", ns)
-    try:
-        amount = parse_amount(raw_amount)
-    except ValueError:
-        raise _fail(position, "Amt", raw_amount, _("not an amount.")) from None
-    if amount <= 0:
-        raise _fail(position, "Amt", raw_amount, _("a credit must be positive."))
-    raw_date = _camt_text(entry, "c:BookgDt/c:Dt", ns) or _camt_text(entry, "c:BookgDt/c:DtTm", ns)[:10]
-    try:
-        day = datetime.date.fromisoformat(raw_date)
-    except ValueError:
-        raise _fail(position, "BookgDt", raw_date, _("not a date (YYYY-MM-DD).")) from None
-    check_line_bounds(position, amount, day, {"amount": ("Amt", raw_amount), "date": ("BookgDt", raw_date)})
-    remittance = [
-        (element.text or "").strip() for element in entry.findall(".//c:TxDtls/c:RmtInf/c:Ustrd", ns)
-    ]
-    label = " ".join(" ".join([*remittance, _camt_text(entry, "c:AddtlNtryInf", ns)]).split())
-    bank_id = _camt_text(entry, "c:AcctSvcrRef", ns) or _camt_text(entry, "c:NtryRef", ns)
-    lines.append(BankLine(position, day, amount, label, bank_id))
+def parse_camt053(source: bytes | BinaryIO) -> tuple[list[BankLine], list[dict]]:
+    """The credits of a CAMT.053 statement or CAMT.054 notification (see camt.py), and
+    the entries ignored (debits, entries not booked, other currencies, reversals)."""
+    parsed = _camt_file(source)
+    return [_as_line(t) for t in parsed.transactions if t.credit], parsed.ignored
+
+
+@dataclass
+class Parsed:
+    """What a file holds: its credits, the lines left aside, and the debits that
+    return a direct debit (camt only); ``kind`` is the format actually read."""
+
+    kind: str
+    lines: list[BankLine]
+    ignored: list[dict]
+    returns: list[camt.CamtTransaction]
+
+
+def parse_file(source: bytes | BinaryIO, file_format: str) -> Parsed:
+    if file_format == "csv":
+        lines, ignored = parse_csv(source)
+        return Parsed("csv", lines, ignored, [])
+    if file_format in ("camt053", "camt054"):
+        parsed = _camt_file(source)
+        credits = [_as_line(t) for t in parsed.transactions if t.credit]
+        returns = [t for t in parsed.transactions if not t.credit]
+        return Parsed(parsed.kind, credits, parsed.ignored, returns)
+    raise BankImportError(_("Unknown format %(format)s: csv, camt053 or camt054.") % {"format": file_format})
 
 
 def parse(source: bytes | BinaryIO, file_format: str) -> tuple[list[BankLine], list[dict]]:
-    if file_format == "csv":
-        return parse_csv(source)
-    if file_format == "camt053":
-        return parse_camt053(source)
-    raise BankImportError(_("Unknown format %(format)s: csv or camt053.") % {"format": file_format})
+    """The credits of a file and the lines ignored."""
+    parsed = parse_file(source, file_format)
+    return parsed.lines, parsed.ignored
 
 
 def guess_format(filename: str, source: bytes | BinaryIO) -> str:
@@ -381,8 +353,43 @@ def import_keys(lines: list[BankLine]) -> list[str]:
 
 @dataclass(frozen=True)
 class Match:
+    """Who a line names and how; ``invoice``: the one invoice its creditor reference
+    names, which it pays first."""
+
     member: Member | None
     reason: str
+    invoice: Invoice | None = None
+
+
+def match_creditor_references(references: Iterable[str]) -> Match | None:
+    """The match of valid RF references (references.py), or None when there is none.
+
+    An invoice's reference names that invoice; a member's reference names the member
+    (their oldest open invoices are paid first, as for any payment). References of
+    different members are ambiguous: a person decides.
+    """
+    bodies = {body_of(reference) for reference in references}
+    if not bodies:
+        return None
+    member_ids = {
+        int(body[len(MEMBER_PREFIX) :]) for body in bodies if re.fullmatch(MEMBER_PREFIX + r"\d+", body)
+    }
+    invoices = list(
+        Invoice.objects.validated()
+        .annotate(compact=Replace("number", Value("-"), Value("")))
+        .filter(compact__in=bodies)
+        .select_related("member")
+    )
+    members = {invoice.member_id for invoice in invoices} | set(
+        Member.objects.filter(pk__in=member_ids).values_list("pk", flat=True)
+    )
+    if not members:
+        return None
+    if len(members) > 1:
+        return Match(None, _("creditor references of different members"))
+    member = invoices[0].member if invoices else Member.objects.get(pk=members.pop())
+    invoice = invoices[0] if len(invoices) == 1 else None
+    return Match(member, _("creditor reference"), invoice)
 
 
 def _subscription_reference_re() -> re.Pattern:
@@ -400,15 +407,21 @@ def _subscription_reference_re() -> re.Pattern:
     return re.compile(r"(?<![\w-])" + regex + r"(?![\w])", re.IGNORECASE)
 
 
-def find_match(label: str) -> Match:
-    """Who a bank label names, and how it was recognised.
+def find_match(label: str, references: Iterable[str] = ()) -> Match:
+    """Who a bank line names, and how it was recognised.
 
-    By strength: an invoice number (YYYY-MM-NNNNNN) of a validated invoice, then a
-    subscription reference (SUBSCRIPTION_REFERENCE, checked against the subscription
-    it points at), then a word of the label equal to a username (case ignored). When
-    one kind of reference names two different members, it is ambiguous and nothing
-    matches: a person decides.
+    By strength: a valid RF creditor reference (given in the structured remittance,
+    ``references``, or written in the label; see match_creditor_references), then an
+    invoice number (YYYY-MM-NNNNNN) of a validated invoice, then a subscription
+    reference (SUBSCRIPTION_REFERENCE, checked against the subscription it points at),
+    then a word of the label equal to a username (case ignored). When one kind of
+    reference names two different members, it is ambiguous and nothing matches: a
+    person decides.
     """
+    structured = [ref for reference in references for ref in find_creditor_references(reference)]
+    by_reference = match_creditor_references([*structured, *find_creditor_references(label)])
+    if by_reference is not None:
+        return by_reference
     numbers = {"-".join(match.groups()) for match in INVOICE_NUMBER_RE.finditer(label)}
     if numbers:
         members = set(
@@ -461,23 +474,58 @@ class ImportResult:
 
     def summary(self) -> str:
         r = self.report
-        return _(
-            "%(filename)s: %(credits)d credit(s), %(imported)d imported (%(matched)d matched to a member, "
-            "%(unmatched)d to assign), %(duplicates)d already imported, %(ignored)d ignored line(s)."
-        ) % {
-            "filename": r["filename"],
-            "credits": r["credits"],
-            "imported": r["imported"],
-            "matched": r["matched"],
-            "unmatched": len(r["unmatched"]),
-            "duplicates": len(r["duplicates"]),
-            "ignored": len(r["ignored"]),
-        }
+        returns = r.get("returns", [])
+        extra = (
+            " "
+            + _("%(collections)d direct debit(s) collected, %(returns)d returned.")
+            % {"collections": r.get("collections", 0), "returns": len(returns)}
+            if r.get("collections") or returns
+            else ""
+        )
+        return (
+            _(
+                "%(filename)s: %(credits)d credit(s), %(imported)d imported (%(matched)d matched to a "
+                "member, %(unmatched)d to assign), %(duplicates)d already imported, "
+                "%(ignored)d ignored line(s)."
+            )
+            % {
+                "filename": r["filename"],
+                "credits": r["credits"],
+                "imported": r["imported"],
+                "matched": r["matched"],
+                "unmatched": len(r["unmatched"]),
+                "duplicates": len(r["duplicates"]),
+                "ignored": len(r["ignored"]),
+            }
+            + extra
+        )
 
 
 def _chunks(items: list, size: int = CHUNK_SIZE) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _record_returns(returns: list[camt.CamtTransaction], report: dict) -> None:
+    """Debits that return direct debits (direct_debit.record_return), in the report."""
+    for returned, key in zip(returns, import_keys([_as_line(t) for t in returns]), strict=True):
+        outcome = direct_debit.record_return(
+            end_to_end_id=returned.end_to_end_id,
+            mandate_id=returned.mandate_id,
+            amount=returned.amount,
+            day=returned.date,
+            reason=returned.return_reason,
+            key=key,
+        )
+        report["returns"].append(
+            {
+                "line": returned.position,
+                "date": returned.date.isoformat(),
+                "amount": str(returned.amount),
+                "collection": outcome.collection.end_to_end_id if outcome.collection else "",
+                "reason": outcome.reason,
+            }
+        )
 
 
 def existing_keys(keys: Iterable[str]) -> set[str]:
@@ -508,12 +556,13 @@ def import_statement(
             _("This file was already imported on %(date)s (%(filename)s): nothing was imported again.")
             % {"date": f"{previous.imported_at:%Y-%m-%d %H:%M}", "filename": previous.filename}
         )
-    lines, ignored = parse(source, file_format)
+    parsed = parse_file(source, file_format)
+    lines, ignored = parsed.lines, parsed.ignored
     keys = import_keys(lines)
-    existing = existing_keys(keys)
+    existing = existing_keys(keys) | direct_debit.existing_credit_keys(keys)
     report = {
         "filename": filename,
-        "format": file_format,
+        "format": parsed.kind,
         "credits": len(lines),
         "imported": 0,
         "matched": 0,
@@ -521,36 +570,57 @@ def import_statement(
         "unmatched": [],
         "duplicates": [],
         "ignored": ignored,
+        "collections": 0,
+        "returns": [],
         "dry_run": dry_run,
     }
     total = Decimal("0")
     payments = []
+    targets: list[tuple[Payment, Invoice]] = []
+    collections: list[tuple[Payment, direct_debit.DirectDebitCollection, str]] = []
     seen_keys = set()
-    matches: dict[str, Match] = {}
+    matches: dict[tuple[str, tuple[str, ...]], Match] = {}
+    sent = direct_debit.collections_for_credits(line.end_to_end_id for line in lines)
+    paid_now: set[int] = set()
     for line, key in zip(lines, keys, strict=True):
         described = {"line": line.position, "date": line.date.isoformat(), "amount": str(line.amount)}
         if key in existing or key in seen_keys:
             report["duplicates"].append({**described, "label": line.label})
             continue
         seen_keys.add(key)
-        if line.label not in matches:  # statements repeat labels (standing orders)
-            matches[line.label] = find_match(line.label)
-        match = matches[line.label]
-        if match.member is None:
-            report["unmatched"].append({**described, "label": line.label, "reason": match.reason})
-        else:
-            report["matched"] += 1
-        total += line.amount
-        payments.append(
-            Payment(
-                member=match.member,
-                payment_mean=Payment.PaymentMean.TRANSFER,
-                amount=line.amount,
-                date=line.date,
-                label=line.label[:500],
-                import_key=key,
-            )
+        payment = Payment(
+            payment_mean=Payment.PaymentMean.TRANSFER,
+            amount=line.amount,
+            date=line.date,
+            label=line.label[:500],
+            import_key=key,
         )
+        collection = sent.pop(line.end_to_end_id, None)  # popped: paid once only
+        if collection is None and line.mandate_id:
+            collection = direct_debit.collection_by_mandate(line.mandate_id, line.amount, paid_now)
+        if collection is not None:
+            paid_now.add(collection.pk)
+        if collection is not None:
+            payment.member = collection.invoice.member
+            payment.payment_mean = Payment.PaymentMean.DIRECT_DEBIT
+            collections.append((payment, collection, key))
+            targets.append((payment, collection.invoice))
+            report["matched"] += 1
+            report["collections"] += 1
+        else:
+            identity = (line.label, line.references)
+            if identity not in matches:  # statements repeat labels (standing orders)
+                matches[identity] = find_match(line.label, line.references)
+            match = matches[identity]
+            payment.member = match.member
+            if match.member is None:
+                report["unmatched"].append({**described, "label": line.label, "reason": match.reason})
+            else:
+                report["matched"] += 1
+            if match.invoice is not None:
+                targets.append((payment, match.invoice))
+        total += line.amount
+        payments.append(payment)
     report["imported"] = len(payments)
     report["total"] = str(total)
     if dry_run:
@@ -559,7 +629,7 @@ def import_statement(
         with transaction.atomic():
             bank_import = BankImport.objects.create(
                 filename=filename[:255],
-                file_format=file_format,
+                file_format=parsed.kind,
                 sha256=digest,
                 imported_by=user,
                 report=report,
@@ -567,7 +637,15 @@ def import_statement(
             for payment in payments:
                 payment.bank_import = bank_import
             Payment.objects.bulk_create(payments, batch_size=CHUNK_SIZE)
-            settle(payment.member_id for payment in payments)
+            for payment, collection, key in collections:
+                direct_debit.collection_paid(collection, payment, key)
+            settle(
+                (payment.member_id for payment in payments),
+                [(payment.pk, invoice.pk) for payment, invoice in targets],
+            )
+            _record_returns(parsed.returns, report)
+            bank_import.report = report
+            bank_import.save(update_fields=["report"])
     except IntegrityError as error:
         # Another import of this file, or of lines of it, committed meanwhile.
         raise BankImportError(

@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, reverse
 
 from coin.billing.ledger import payment_reference
+from coin.billing.mandates import prenotification
 from coin.billing.models import Invoice
 from coin.billing.pdf import ensure_pdf, pdf_filename
 from coin.emails import build_email, send_email_on_commit
@@ -48,6 +49,7 @@ def new_invoice_email(invoice: Invoice) -> EmailMultiAlternatives | None:
             "billing_url": billing_page_url(),
             "payment_reference": payment_reference(invoice),
             "pdf_attached": settings.INVOICE_EMAIL_ATTACH_PDF,
+            "direct_debit": prenotification(invoice) if invoice.status == Invoice.Status.OPEN else None,
         },
         [member.email],
         language=member.preferred_language,

@@ -255,6 +255,41 @@ def allocate(member: Member | int) -> list[PaymentAllocation]:
         return allocations
 
 
+def allocate_to_invoice(payment_id: int, invoice_id: int) -> PaymentAllocation | None:
+    """Give a payment to the one invoice it names (its creditor reference, or the
+    direct debit that collected it) before the oldest-first rule of allocate() takes
+    the rest. Nothing when the invoice is not the payment's member's, is not open, or
+    the payment has no money left; closes the invoice when it is paid in full."""
+    with transaction.atomic():
+        payment = Payment.objects.filter(pk=payment_id).values("member_id").first()
+        if payment is None or payment["member_id"] is None:
+            return None
+        lock_member(payment["member_id"])
+        invoice = (
+            with_amounts(
+                Invoice.objects.validated().filter(
+                    pk=invoice_id, member_id=payment["member_id"], status=Invoice.Status.OPEN
+                )
+            )
+            .values("pk", "remaining")
+            .first()
+        )
+        money = (
+            with_unallocated(Payment.objects.filter(pk=payment_id))
+            .values_list("unallocated", flat=True)
+            .first()
+        )
+        if invoice is None or not money or money <= 0 or invoice["remaining"] <= 0:
+            return None
+        part = min(invoice["remaining"], money)
+        allocation = PaymentAllocation.objects.create(
+            payment_id=payment_id, invoice_id=invoice_id, amount=part
+        )
+        if part >= invoice["remaining"]:
+            Invoice.objects.filter(pk=invoice_id).update(status=Invoice.Status.CLOSED)
+        return allocation
+
+
 def close_if_settled(invoices: QuerySet[Invoice]) -> None:
     """Close the open invoices of ``invoices`` that have nothing left to pay (an invoice
     paid in full, disputed, then open again)."""

@@ -6,6 +6,7 @@ again; a credit note is the only way to correct it.
 """
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -531,3 +532,150 @@ class ServiceSuspension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offersubscription} suspended {self.suspended_at:%Y-%m-%d}"
+
+
+class Mandate(models.Model):
+    """A member's SEPA Direct Debit (Core) mandate: their authorisation for the ISP to
+    collect their invoices from their account. Rules are in direct_debit.py.
+
+    Signed on paper (an admin enters it) or online by the member, whose explicit consent
+    is recorded with its date, time and address. A revoked mandate stays (collections
+    refer to it) but is never used again; a member has at most one mandate in force.
+    """
+
+    class Signature(models.TextChoices):
+        PAPER = "paper", _("on paper")
+        ONLINE = "online", _("online")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mandates", verbose_name=_("member")
+    )
+    reference = models.CharField(
+        _("mandate reference"),
+        max_length=35,
+        unique=True,
+        help_text=_("Unique mandate reference (UMR), printed on the mandate; up to 35 characters."),
+    )
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    account_holder = models.CharField(_("account holder"), max_length=70)
+    signed_on = models.DateField(_("signature date"), validators=[validate_not_in_future])
+    signature = models.CharField(
+        _("signed"), max_length=10, choices=Signature.choices, default=Signature.PAPER
+    )
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    consent_ip = models.GenericIPAddressField(_("consent given from"), null=True, blank=True)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("direct debit mandate")
+        verbose_name_plural = _("direct debit mandates")
+        ordering = ["-signed_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=models.Q(revoked_on__isnull=True), name="one_mandate_in_force"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def clean(self) -> None:
+        """IBAN and BIC checked by python-stdnum (coin.isp_database.banking), stored
+        compact; an online mandate has its consent recorded."""
+        from coin.isp_database.banking import check_bic, check_iban
+
+        errors: dict[str, list[Any]] = {}
+        try:
+            self.iban = check_iban(self.iban or "")
+        except ValidationError as error:
+            errors["iban"] = error.messages
+        if self.bic:
+            try:
+                self.bic = check_bic(self.bic)
+            except ValidationError as error:
+                errors["bic"] = error.messages
+        if self.reference and not re.fullmatch(r"[A-Za-z0-9+?/:().,' -]{1,35}", self.reference):
+            errors["reference"] = [_("Letters, digits, spaces and + ? / - : ( ) . , ' only.")]
+        if self.signature == self.Signature.ONLINE and (self.consent_at is None or not self.consent_ip):
+            errors["consent_at"] = [_("An online mandate records when and from where the member consented.")]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_on is None
+
+
+class DirectDebitBatch(models.Model):
+    """One pain.008 file: the collections of one collection date, made by one run."""
+
+    message_id = models.CharField(_("message id"), max_length=35, unique=True)
+    collection_date = models.DateField(_("collection date"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    xml = models.TextField(_("pain.008 file"), editable=False)
+    total = models.DecimalField(_("total"), **MONEY)
+
+    class Meta:
+        verbose_name = _("direct debit file")
+        verbose_name_plural = _("direct debit files")
+        ordering = ["-collection_date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.collection_date})"
+
+
+class DirectDebitCollection(models.Model):
+    """An invoice collected under a mandate; its status follows the bank statements."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("sent to the bank")
+        PAID = "paid", _("paid")
+        RETURNED = "returned", _("returned")
+
+    class Sequence(models.TextChoices):
+        FIRST = "FRST", _("first")
+        RECURRENT = "RCUR", _("recurrent")
+
+    batch = models.ForeignKey(
+        DirectDebitBatch, on_delete=models.PROTECT, related_name="collections", verbose_name=_("file")
+    )
+    mandate = models.ForeignKey(
+        Mandate, on_delete=models.PROTECT, related_name="collections", verbose_name=_("mandate")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="collections", verbose_name=_("invoice")
+    )
+    amount = models.DecimalField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    sequence = models.CharField(_("sequence"), max_length=4, choices=Sequence.choices)
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=35, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENT)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("payment")
+    )
+    credit_key = models.CharField(
+        _("credit's bank key"),
+        max_length=128,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The import key of the statement line that paid it, kept after a return."),
+    )
+    return_key = models.CharField(_("return's bank key"), max_length=128, unique=True, null=True, blank=True)
+    return_reason = models.CharField(_("return reason"), max_length=4, blank=True)
+    returned_on = models.DateField(_("returned on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("direct debit collection")
+        verbose_name_plural = _("direct debit collections")
+        ordering = ["-batch__collection_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=~models.Q(status="returned"),
+                name="one_live_collection_per_invoice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.end_to_end_id} ({self.invoice})"

@@ -13,13 +13,18 @@ from decimal import Decimal
 from django.db import transaction
 
 from coin.billing import suspension
-from coin.billing.ledger import allocate, release
+from coin.billing.ledger import allocate, allocate_to_invoice, release
 from coin.billing.models import Payment, PaymentAllocation
 from coin.members.models import Member
 
 
-def settle(member_ids: Iterable[int | None]) -> None:
-    """Allocate, then let the suspension rules resume the service of members who paid."""
+def settle(member_ids: Iterable[int | None], targets: Iterable[tuple[int, int]] = ()) -> None:
+    """Allocate, then let the suspension rules resume the service of members who paid.
+
+    ``targets``: (payment id, invoice id) pairs of payments that name their invoice (an
+    RF creditor reference, a direct-debit collection): each pays its invoice first."""
+    for payment_id, invoice_id in targets:
+        allocate_to_invoice(payment_id, invoice_id)
     for member_id in sorted({m for m in member_ids if m is not None}):
         allocate(member_id)
         suspension.resume_if_paid(Member.objects.get(pk=member_id))

@@ -1,17 +1,27 @@
-"""The member's billing page and their invoices' PDFs."""
+"""The member's billing page, their invoices' PDFs, and their direct-debit mandate."""
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from coin.billing import documents
 from coin.billing.debt import is_fully_credited, is_overdue, member_debt
+from coin.billing.direct_debit import sign_mandate_online
 from coin.billing.ledger import balance_details, with_amounts, with_unallocated
+from coin.billing.mandates import creditor_identifier, mandate_in_force
 from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation, Receipt
+from coin.billing.references import invoice_creditor_reference, member_creditor_reference, printed
+from coin.isp_database.models import ISPInfo
+from coin.middleware import client_ip
+from coin.validation import add_to_form
 
 PER_PAGE = 12
 
@@ -58,6 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
     for invoice in invoices:
         invoice.overdue = is_overdue(invoice, today)
         invoice.fully_credited = is_fully_credited(invoice)
+        invoice.creditor_reference = printed(invoice_creditor_reference(invoice))
     payments = (
         with_unallocated(Payment.objects.filter(member=member))
         .prefetch_related(
@@ -85,6 +96,8 @@ def index(request: HttpRequest) -> HttpResponse:
                 request, Receipt.objects.filter(member=member).order_by("-date", "-number"), "receipts"
             ),
             "today": today,
+            "member_reference": printed(member_creditor_reference(member)),
+            "mandate": mandate_in_force(member),
             "payments": _page(request, payments, "payments", plain=Payment.objects.filter(member=member)),
         },
     )
@@ -116,3 +129,52 @@ def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if note is None:
         raise Http404("No such credit note.")
     return documents.credit_note_pdf_response(note)
+
+
+class MandateForm(forms.Form):
+    account_holder = forms.CharField(label=_("Account holder"), max_length=70)
+    iban = forms.CharField(label=_("IBAN"), max_length=47)
+    bic = forms.CharField(label=_("BIC"), max_length=11, required=False)
+    consent = forms.BooleanField(
+        label=_("I authorise these direct debits, as described above."),
+        required=False,  # refused by sign_mandate_online, with its message
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mandate(request: HttpRequest) -> HttpResponse:
+    """The logged-in member signs a SEPA direct-debit mandate online: their explicit
+    consent (the box ticked) is recorded with its date, time and address. A new mandate
+    replaces the one in force (a new account)."""
+    creditor = creditor_identifier()
+    if not creditor:
+        raise Http404("The association does not collect by direct debit.")
+    form = MandateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sign_mandate_online(
+                request.user,
+                iban=form.cleaned_data["iban"],
+                bic=form.cleaned_data["bic"],
+                account_holder=form.cleaned_data["account_holder"],
+                consent=form.cleaned_data["consent"],
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(
+                request, _("Your mandate is signed: your next invoices will be collected from it.")
+            )
+            return redirect("billing:index")
+    return render(
+        request,
+        "billing/mandate.html",
+        {
+            "form": form,
+            "isp": ISPInfo.objects.first(),
+            "creditor_identifier": creditor,
+            "mandate": mandate_in_force(request.user),
+        },
+    )

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
+from stdnum.eu import at_02
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -45,6 +46,22 @@ def check_bic(bic: str) -> str:
         return str(stdnum_bic.validate(bic))
     except StdnumError as error:
         raise ValidationError(_bic_reason(error)) from None
+
+
+def check_creditor_identifier(identifier: str) -> str:
+    """A SEPA creditor identifier (ICS in France, AT-02 in the rulebook) compacted, or a
+    ValidationError: its country, check digits and national part are checked."""
+    try:
+        return str(at_02.validate(identifier))
+    except StdnumError as error:
+        if isinstance(error, InvalidChecksum):
+            raise ValidationError(_("This creditor identifier is not valid (check its digits).")) from None
+        raise ValidationError(
+            _(
+                "A SEPA creditor identifier is a country code, two check digits, three letters "
+                "and the national id."
+            )
+        ) from None
 
 
 def iban_is_valid(iban: str) -> bool:

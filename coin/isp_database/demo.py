@@ -41,6 +41,7 @@ def load(stdout) -> None:
         iban="FR7630006000011234567890189",
         bic="AGRIFRPP",
         bank_name="Crédit Coopératif",
+        creditor_identifier="FR72ZZZ123456",
         check_order="Réseau Associatif du Val",
     )
     OtherWebsite.objects.create(isp=isp, name="wiki", url="https://wiki.rav.example")

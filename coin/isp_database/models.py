@@ -227,6 +227,12 @@ class BankInfo(models.Model):
         blank=True,
         help_text=_("Name to write on cheques."),
     )
+    creditor_identifier = models.CharField(
+        _("SEPA creditor identifier (ICS)"),
+        max_length=35,
+        blank=True,
+        help_text=_("Given by your bank to collect by SEPA direct debit, e.g. FR12ZZZ123456."),
+    )
 
     class Meta:
         verbose_name = _("bank details")
@@ -238,7 +244,7 @@ class BankInfo(models.Model):
     def clean(self) -> None:
         """IBAN and BIC stored compact, and refused with the reason when invalid
         (``banking.check_iban`` / ``check_bic``)."""
-        from coin.isp_database.banking import check_bic, check_iban, compact_iban
+        from coin.isp_database.banking import check_bic, check_creditor_identifier, check_iban, compact_iban
 
         errors = {}
         self.iban = compact_iban(self.iban)
@@ -251,5 +257,10 @@ class BankInfo(models.Model):
                 self.bic = check_bic(self.bic)
             except ValidationError as error:
                 errors["bic"] = error.messages
+        if self.creditor_identifier:
+            try:
+                self.creditor_identifier = check_creditor_identifier(self.creditor_identifier)
+            except ValidationError as error:
+                errors["creditor_identifier"] = error.messages
         if errors:
             raise ValidationError(errors)

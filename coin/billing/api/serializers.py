@@ -15,10 +15,21 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from coin.billing.direct_debit import create_mandate
 from coin.billing.invoices import Line, issue_credit_note, issue_invoice
 from coin.billing.ledger import annotated_balance
-from coin.billing.models import MONEY, CreditNote, Invoice, InvoiceDetail, Payment, PaymentAllocation
+from coin.billing.models import (
+    MONEY,
+    CreditNote,
+    DirectDebitCollection,
+    Invoice,
+    InvoiceDetail,
+    Mandate,
+    Payment,
+    PaymentAllocation,
+)
 from coin.billing.payments import record_payment
+from coin.billing.references import invoice_creditor_reference
 from coin.members.models import Member
 from coin.validation import api_error
 
@@ -78,14 +89,20 @@ class InvoiceSerializer(serializers.ModelSerializer):
         help_text=_("Still to pay: total − credited − paid (null for a draft)."),
     )
     lines = InvoiceLineSerializer(source="details", many=True, read_only=True)
+    creditor_reference = serializers.SerializerMethodField(
+        help_text=_("ISO 11649 (RF) reference to give in a transfer; empty for a draft.")
+    )
 
     class Meta:
         model = Invoice
         fields = [
             "id", "number", "member", "date", "date_due", "status", "validated", "validated_at", "total",
-            "credited", "paid", "remaining", "lines",
+            "credited", "paid", "remaining", "creditor_reference", "lines",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_creditor_reference(self, invoice: Invoice) -> str:
+        return invoice_creditor_reference(invoice)
 
 
 class InvoiceLineInputSerializer(serializers.ModelSerializer):
@@ -255,4 +272,51 @@ class MemberBalanceSerializer(serializers.ModelSerializer):
             "credit_notes",
             "balance",
         ]
+        read_only_fields = fields
+
+
+class MandateSerializer(serializers.ModelSerializer):
+    in_force = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Mandate
+        fields = [
+            "id", "member", "reference", "iban", "bic", "account_holder", "signed_on", "signature",
+            "consent_at", "consent_ip", "revoked_on", "in_force",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class MandateCreateSerializer(serializers.ModelSerializer):
+    """A mandate signed on paper, entered by an admin (direct_debit.create_mandate): the
+    reference is made when none is given; the member's previous mandate is revoked."""
+
+    reference = serializers.CharField(max_length=35, required=False, allow_blank=True)
+
+    class Meta:
+        model = Mandate
+        fields = ["member", "reference", "iban", "bic", "account_holder", "signed_on"]
+        # The model's checks run in create_mandate (IBAN, BIC, one mandate in force).
+        validators: list = []
+
+    def create(self, validated_data):
+        member = validated_data.pop("member")
+        try:
+            return create_mandate(member, **validated_data)
+        except DjangoValidationError as error:
+            raise api_error(error) from error
+
+
+class DirectDebitCollectionSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    mandate_reference = serializers.CharField(source="mandate.reference", read_only=True)
+    collection_date = serializers.DateField(source="batch.collection_date", read_only=True)
+    file = serializers.CharField(source="batch.message_id", read_only=True)
+
+    class Meta:
+        model = DirectDebitCollection
+        fields = [
+            "id", "invoice", "invoice_number", "mandate", "mandate_reference", "amount", "sequence",
+            "end_to_end_id", "collection_date", "file", "status", "payment", "return_reason", "returned_on",
+        ]  # fmt: skip
         read_only_fields = fields

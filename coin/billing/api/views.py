@@ -19,16 +19,27 @@ from coin.billing import documents
 from coin.billing.api.serializers import (
     CreditNoteCreateSerializer,
     CreditNoteSerializer,
+    DirectDebitCollectionSerializer,
     InvoiceCreateSerializer,
     InvoiceSerializer,
+    MandateCreateSerializer,
+    MandateSerializer,
     MemberBalanceSerializer,
     PaymentAssignSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
 )
+from coin.billing.direct_debit import revoke_mandate
 from coin.billing.filtersets import CreditNoteFilterSet, InvoiceFilterSet, PaymentFilterSet
 from coin.billing.ledger import with_amounts, with_balances, with_unallocated
-from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation
+from coin.billing.models import (
+    CreditNote,
+    DirectDebitCollection,
+    Invoice,
+    Mandate,
+    Payment,
+    PaymentAllocation,
+)
 from coin.billing.payments import assign_payment
 from coin.members.models import Member
 
@@ -171,8 +182,51 @@ class MemberBalanceViewSet(viewsets.ReadOnlyModelViewSet):
         return with_balances(Member.objects.all()).order_by("pk")
 
 
+class MandateViewSet(viewsets.ReadOnlyModelViewSet):
+    """SEPA Direct Debit mandates. Creating one records a mandate signed on paper (the
+    member's previous one is revoked); ``revoke`` ends one. No update: a new account
+    is a new mandate."""
+
+    serializer_class = MandateSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_fields = ["member", "signature"]
+    action_permissions = {"revoke": ["billing.change_mandate"]}
+
+    def get_queryset(self):
+        return Mandate.objects.order_by("-signed_on", "-pk")
+
+    @extend_schema(request=MandateCreateSerializer, responses={201: MandateSerializer})
+    def create(self, request, *args, **kwargs):
+        """Record a mandate signed on paper."""
+        data = MandateCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        mandate = data.save()
+        return Response(self.get_serializer(mandate).data, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: MandateSerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Revoke the mandate today (no more collections under it); again: no change."""
+        return Response(self.get_serializer(revoke_mandate(self.get_object())).data)
+
+
+class DirectDebitCollectionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Invoices collected by direct debit, with their file, status and return reason."""
+
+    serializer_class = DirectDebitCollectionSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_fields = ["status", "invoice", "mandate"]
+
+    def get_queryset(self):
+        return DirectDebitCollection.objects.select_related("invoice", "mandate", "batch").order_by("-pk")
+
+
 def register(router) -> None:
     router.register("invoices", InvoiceViewSet, basename="invoice")
     router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
     router.register("payments", PaymentViewSet, basename="payment")
     router.register("member-balances", MemberBalanceViewSet, basename="member-balance")
+    router.register("mandates", MandateViewSet, basename="mandate")
+    router.register(
+        "direct-debit-collections", DirectDebitCollectionViewSet, basename="direct-debit-collection"
+    )

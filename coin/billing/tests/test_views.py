@@ -99,8 +99,9 @@ def test_billing_page_queries_do_not_grow_with_invoices(
         record_payment(member, Decimal("15.00"), date=d(f"2025-02-{day:02d}"))
     from coin.billing.views import PER_PAGE
 
-    # Balance, debt, one page of each list with its count (issue 14: paged lists).
-    with django_assert_max_num_queries(18):
+    # Balance, debt, one page of each list with its count (issue 14: paged lists), the
+    # mandate in force.
+    with django_assert_max_num_queries(19):
         response = member_client.get(reverse("billing:index"))
     assert len(response.context["invoices"]) == PER_PAGE
     assert response.content.decode().count("/pdf/") == PER_PAGE

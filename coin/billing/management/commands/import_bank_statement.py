@@ -7,7 +7,7 @@ from coin.billing.bank_import import FORMATS, BankImportError, import_statement
 
 class Command(BaseCommand):
     help = (
-        "Import the credits of a bank statement (CSV per BANK_CSV_FORMAT, or CAMT.053) as payments, "
+        "Import the credits of a bank statement (CSV per BANK_CSV_FORMAT, CAMT.053 or CAMT.054) as payments, "
         "matched to members by the references in their labels. The whole file or nothing; a file or "
         "line imported before is not imported again. Files larger than BANK_IMPORT_MAX_BYTES are refused."
     )
@@ -15,7 +15,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="The statement file.")
         parser.add_argument(
-            "--format", dest="file_format", choices=FORMATS, help="Default: camt053 for XML files, else csv."
+            "--format",
+            dest="file_format",
+            choices=FORMATS,
+            help="Default: camt053/054 for XML files, else csv.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Show the report, import nothing.")
 
@@ -36,6 +39,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"already imported: {item['line']}, {item['date']}, {item['amount']}: {item['label']}"
             )
+        for item in report.get("returns", []):
+            found = item["collection"] or "no collection found"
+            where = f"{item['line']}, {item['date']}, {item['amount']}"
+            self.stdout.write(f"direct debit returned: {where}: {found} ({item['reason']})")
         if verbosity >= 2:
             for item in report["ignored"]:
                 self.stdout.write(f"ignored: line {item['line']}: {item['reason']}")
