@@ -83,6 +83,12 @@ class DirectDebitError(ValidationError):
     """A collection run cannot be made; the message says what to set."""
 
 
+# Returns after which the mandate can never be used again (the account is wrong or closed,
+# the debtor denies any mandate, or died): the mandate is revoked, so that no run
+# collects from it again, and the member is asked for another means of payment.
+MANDATE_ENDING_REASONS = frozenset({"AC01", "AC04", "MD01", "MD07"})
+
+
 def reason_text(code: str) -> str:
     """``AM04`` → "AM04: insufficient funds" (the code alone when unknown)."""
     text = RETURN_REASONS.get(code)
@@ -473,8 +479,12 @@ def return_collection(
         collection.save(update_fields=["status", "return_reason", "returned_on", "return_key", "payment"])
         if payment is not None:
             delete_payment(payment)
+        mandate_revoked = collection.return_reason in MANDATE_ENDING_REASONS
+        if mandate_revoked:
+            revoke_mandate(collection.mandate, day)
         invoice = Invoice.objects.select_related("member").get(pk=collection.invoice_id)
         context = {
+            "mandate_revoked": mandate_revoked,
             "billing_url": billing_page_url(),
             "member": invoice.member,
             "invoice": invoice,

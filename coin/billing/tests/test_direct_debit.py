@@ -359,10 +359,13 @@ def test_a_reject_from_the_banks_report_is_entered_in_the_admin(
     assert set(told) == {member.email, *settings.NOTIFICATION_EMAILS}
     assert "AC04: the account is closed" in told[member.email]
     assert admin_client.get(url).status_code == 200  # read-only now
+    assert "The mandate was revoked" in told[settings.NOTIFICATION_EMAILS[0]]
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.OPEN
-    again = direct_debit.prepare_direct_debits(d("2025-04-20")).batch.collections.get()
-    assert (again.invoice, again.sequence, again.end_to_end_id) == (invoice, "FRST", f"DD-{invoice.number}-2")
+    # A closed account is never debited again: the mandate is revoked.
+    collection.mandate.refresh_from_db()
+    assert collection.mandate.revoked_on == d("2025-04-14")
+    assert direct_debit.prepare_direct_debits(d("2025-04-20")).batch is None
 
 
 def test_a_credit_without_end_to_end_id_is_recognised_by_its_mandate_and_amount(
