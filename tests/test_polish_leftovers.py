@@ -32,7 +32,12 @@ def test_the_task_queue_has_a_translatable_name_in_the_admin(admin_client):
 
     from coin.apps import TASKS_DB_MODEL_NAMES
 
-    assert str(DBTaskResult._meta.verbose_name_plural) in TASKS_DB_MODEL_NAMES
+    with translation.override("en"):
+        assert str(DBTaskResult._meta.verbose_name_plural) in TASKS_DB_MODEL_NAMES
+    with translation.override("fr"):
+        assert str(DBTaskResult._meta.verbose_name_plural) == "Résultats de tâches"
+        french = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Tâches de fond" in french
 
 
 def test_an_isp_without_covered_area_shows_an_empty_box_not_null(admin_client, isp):
