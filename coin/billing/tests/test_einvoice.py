@@ -12,6 +12,7 @@ import pytest
 
 from coin.billing import facturx, pdf
 from coin.billing.models import CreditNote
+from coin.billing.references import invoice_creditor_reference
 from coin.billing.tests.documents_support import IBAN, line, make_invoice
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +58,7 @@ def test_exempt_invoice_passes_xsd_and_schematron(invoice):
     assert tax.findtext("ram:ExemptionReason", namespaces=NS) == "TVA non applicable, art. 293 B du CGI"
     assert tax.findtext("ram:ExemptionReasonCode", namespaces=NS) == "VATEX-FR-FRANCHISE"
     settlement = root.find(".//ram:ApplicableHeaderTradeSettlement", NS)
-    assert settlement.findtext("ram:PaymentReference", namespaces=NS) == "RF0620260300 0007".replace(" ", "") or True
-    assert settlement.findtext("ram:PaymentReference", namespaces=NS).startswith("RF")
+    assert settlement.findtext("ram:PaymentReference", namespaces=NS) == invoice_creditor_reference(invoice)
     assert settlement.findtext(".//ram:PayeePartyCreditorFinancialAccount/ram:IBANID", namespaces=NS) == IBAN
     seller = root.find(".//ram:SellerTradeParty", NS)
     legal = seller.find("ram:SpecifiedLegalOrganization/ram:ID", NS)
@@ -134,3 +134,22 @@ def test_the_validator_rejects_a_broken_invoice(invoice):
     )
     errors = facturx.schematron_errors(broken)
     assert any("BR-CO-15" in error for error in errors), errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_renders_on_several_processes(member, full_isp, settings):
+    """Spawned processes render and store the PDFs (they read the committed invoices
+    from the same database), and an id that is not a validated invoice gets no file."""
+    from coin.billing import pdf_batch
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        name = settings.DATABASES["default"]["NAME"]
+        assert "memory" not in str(name) and name, "run this test on PostgreSQL or a file database"
+    invoices = [make_invoice(member, [line("VPN", "8.00")]) for _ in range(4)]
+    ids = [invoice.pk for invoice in invoices] + [999_999]
+    names, failed = pdf_batch.render_invoice_pdfs(ids, processes=2)
+    assert failed == []
+    assert names[-1] == ""
+    stored = [invoice.__class__.objects.get(pk=invoice.pk).pdf for invoice in invoices]
+    assert [file.name for file in stored] == names[:-1]
+    assert all(file.storage.exists(file.name) for file in stored)
