@@ -8,12 +8,19 @@ reference, measured in the same run, is WeasyPrint rendering a minimal one-line 
 page: the ratio says what Coin's template, its database reads and (second line)
 Factur-X's PDF/A-3 and XML add to WeasyPrint's own fixed cost. Without
 COIN_DATABASE_URL it runs on an in-memory SQLite database.
+
+Then (PostgreSQL only: the processes share the database) a batch of --batch invoices
+(1,000 by default) goes through the batch task's renderer on every core
+(pdf_batch.render_invoice_pdfs), with the peak memory of the processes. The figures
+before issue 17 (one core, flex layout, stylesheet parsed at each render) are
+printed beside the new ones: 6.6 invoices per second, 12.5 minimal pages each.
 """
 
 import argparse
 import datetime
 import gc
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -43,10 +50,15 @@ from coin.isp_database.models import BankInfo, ISPInfo, RegisteredOffice  # noqa
 from coin.members.models import Member  # noqa: E402
 
 MINIMAL = "<!DOCTYPE html><html><body><p>Facture</p></body></html>"
+BEFORE_RATE = 6.6  # invoices per second per core before issue 17 (its measure)
+BEFORE_RATIO = 12.5  # minimal pages per invoice before issue 17
 
 
-def make_invoices(count: int) -> list[int]:
-    """An ISP with its identity, one member, ``count`` validated invoices of 3 lines."""
+def make_invoices(count: int, first: int = 0) -> list[int]:
+    """An ISP with its identity, one member, ``count`` validated invoices of 3 lines
+    (numbered from ``first``; the ISP and member are made once)."""
+    if first:
+        return _invoices(Member.objects.get(username="camille"), count, first)
     isp = ISPInfo.objects.create(name="Association Réseau Libre du Plateau", email="contact@arlp.example")
     RegisteredOffice.objects.create(
         isp=isp, street_address="12 rue des Lilas", postal_code="69100", locality="Villeurbanne",
@@ -57,9 +69,13 @@ def make_invoices(count: int) -> list[int]:
         username="camille", first_name="Camille", last_name="Martin", address="3 place de la Mairie",
         postal_code="69003", city="Lyon",
     )  # fmt: skip
+    return _invoices(member, count, first)
+
+
+def _invoices(member: Member, count: int, first: int) -> list[int]:
     ids = []
     day = datetime.date(2026, 1, 1)
-    for index in range(count):
+    for index in range(first, first + count):
         invoice = Invoice.objects.create(member=member, date=day)
         lines = [
             ("Accès VPN — REF-VPN-12", Decimal("8.00"), Decimal("1")),
@@ -102,7 +118,9 @@ def interleaved(operations: dict, count: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=60, help="documents per measure (default 60)")
-    count = parser.parse_args().count
+    parser.add_argument("--batch", type=int, default=1000, help="invoices of the parallel batch (default 1000)")
+    arguments = parser.parse_args()
+    count = arguments.count
     warnings.simplefilter("ignore", ResourceWarning)
     settings.PRIVATE_STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="coin-bench-pdf-"))
     call_command("migrate", verbosity=0)
@@ -149,10 +167,33 @@ def main() -> None:
         f"\nInvoices per second per core: {plain:.1f} ({with_facturx:.1f} with Factur-X); "
         f"a minimal page: {reference:.1f}; the invoice costs {reference / plain:.1f} minimal pages."
     )
+    print(f"Before issue 17: {BEFORE_RATE} per second, {BEFORE_RATIO} minimal pages each; "
+          f"now {plain:.1f} per second, {reference / plain:.1f} minimal pages ({BEFORE_RATIO / (reference / plain):.2f}× faster).")
     # Issue 17's goal: three times faster than the 12.5 minimal pages it cost.
-    record("invoice PDF, 3 lines", "a minimal WeasyPrint page", reference / plain, 12.5 / 3)
+    record("invoice PDF, 3 lines", "a minimal WeasyPrint page", reference / plain, BEFORE_RATIO / 3)
     size = len(invoice(ids[0]))
     print(f"One invoice PDF weighs {size / 1024:.0f} KiB.")
+    if connection.vendor == "postgresql" and arguments.batch:
+        batch(arguments.batch, plain)
+
+
+def batch(size: int, one_core: float) -> None:
+    """A batch through pdf_batch on every core: invoices per second, peak memory."""
+    from coin.billing import pdf_batch
+
+    ids = make_invoices(size, first=10**6)
+    processes = pdf_batch.processes_for(size)
+    start = time.perf_counter()
+    names, failed = pdf_batch.render_invoice_pdfs(ids, processes)
+    elapsed = time.perf_counter() - start
+    assert not failed and all(names), "every invoice of the batch gets its PDF"
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"\nBatch of {size} invoices on {processes} processes: {size / elapsed:.1f} per second "
+        f"({elapsed:.0f} s; before issue 17, one core: {BEFORE_RATE} per second; goal ≥ 15); "
+        f"largest process: {peak:.0f} MiB."
+    )
+    record(f"batch of {size} invoice PDFs, {processes} processes", "15 invoices per second", 15 / (size / elapsed), 1)
 
 
 if __name__ == "__main__":

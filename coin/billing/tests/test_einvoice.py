@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from coin.billing import facturx, pdf
-from coin.billing.models import CreditNote
+from coin.billing.models import CreditNote, Invoice
 from coin.billing.references import invoice_creditor_reference
 from coin.billing.tests.documents_support import IBAN, line, make_invoice
 
@@ -153,3 +153,74 @@ def test_a_batch_renders_on_several_processes(member, full_isp, settings):
     stored = [invoice.__class__.objects.get(pk=invoice.pk).pdf for invoice in invoices]
     assert [file.name for file in stored] == names[:-1]
     assert all(file.storage.exists(file.name) for file in stored)
+
+
+def make_credit_note(invoice, amount="8.00"):
+    note = CreditNote.objects.create(invoice=invoice, member=invoice.member, amount=Decimal(amount), reason="Panne")
+    CreditNote.objects.filter(pk=note.pk).update(
+        number="AV-2026-000001", validated_at=invoice.validated_at, date=invoice.date
+    )
+    note.refresh_from_db()
+    return note
+
+
+def test_api_gives_the_xml_and_a_zip_for_a_period(admin_client, invoice):
+    import io
+    import zipfile
+
+    note = make_credit_note(invoice)
+    response = admin_client.get(f"/api/invoices/{invoice.pk}/xml/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    assert "facture-2026-03-000007.xml" in response["Content-Disposition"]
+    assert_valid(response.content)
+    assert admin_client.get(f"/api/credit-notes/{note.pk}/xml/").status_code == 200
+    response = admin_client.get("/api/invoices/einvoices/", {"start": "2026-03-01", "end": "2026-03-31"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert names == ["facture-2026-03-000007.xml", "avoir-AV-2026-000001.xml"]
+    empty = admin_client.get("/api/invoices/einvoices/", {"start": "2026-04-01", "end": "2026-04-30"})
+    assert zipfile.ZipFile(io.BytesIO(empty.content)).namelist() == []
+    bad = admin_client.get("/api/invoices/einvoices/", {"start": "2026-03-31", "end": "2026-03-01"})
+    assert bad.status_code == 400 and "end" in bad.json()
+
+
+def test_api_xml_needs_the_view_permission(client, member_factory, invoice):
+    from rest_framework.test import APIClient
+
+    from tests.api_cases import model_permissions
+
+    staff = member_factory(username="staffer", is_staff=True, email="staff@example.org")
+    api = APIClient()
+    api.force_authenticate(staff)
+    urls = [f"/api/invoices/{invoice.pk}/xml/", "/api/invoices/einvoices/?start=2026-03-01&end=2026-03-31"]
+    assert [api.get(url).status_code for url in urls] == [403, 403]
+    client.force_login(invoice.member)
+    assert [client.get(url).status_code for url in urls] == [403, 403]
+    staff.user_permissions.add(*model_permissions("billing.Invoice", ["view"]))
+    api.force_authenticate(type(staff).objects.get(pk=staff.pk))  # permissions are cached per object
+    assert [api.get(url).status_code for url in urls] == [200, 200]
+
+
+def test_admin_action_zips_the_selected_invoices(admin_client, invoice):
+    import io
+    import zipfile
+
+    make_credit_note(invoice)
+    response = admin_client.post(
+        "/admin/billing/invoice/", {"action": "download_einvoices", "_selected_action": [invoice.pk]}
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.namelist() == ["facture-2026-03-000007.xml", "avoir-AV-2026-000001.xml"]
+    assert_valid(archive.read("facture-2026-03-000007.xml"))
+
+
+def test_an_isp_without_siret_is_warned_on_the_invoice_list(admin_client, full_isp):
+    from coin.billing.einvoice_export import isp_identity_problems
+
+    assert isp_identity_problems() == []
+    full_isp.registered_office.siret = ""
+    full_isp.registered_office.save()
+    assert isp_identity_problems()
+    response = admin_client.get("/admin/billing/invoice/", follow=True)
+    assert "has no SIRET" in response.content.decode()
