@@ -118,7 +118,9 @@ def interleaved(operations: dict, count: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=60, help="documents per measure (default 60)")
-    parser.add_argument("--batch", type=int, default=1000, help="invoices of the parallel batch (default 1000)")
+    parser.add_argument(
+        "--batch", type=int, default=1000, help="invoices of the parallel batch (default 1000)"
+    )
     arguments = parser.parse_args()
     count = arguments.count
     warnings.simplefilter("ignore", ResourceWarning)
@@ -167,8 +169,11 @@ def main() -> None:
         f"\nInvoices per second per core: {plain:.1f} ({with_facturx:.1f} with Factur-X); "
         f"a minimal page: {reference:.1f}; the invoice costs {reference / plain:.1f} minimal pages."
     )
-    print(f"Before issue 17: {BEFORE_RATE} per second, {BEFORE_RATIO} minimal pages each; "
-          f"now {plain:.1f} per second, {reference / plain:.1f} minimal pages ({BEFORE_RATIO / (reference / plain):.2f}× faster).")
+    print(
+        f"Before issue 17: {BEFORE_RATE} per second, {BEFORE_RATIO} minimal pages each; "
+        f"now {plain:.1f} per second, {reference / plain:.1f} minimal pages "
+        f"({BEFORE_RATIO / (reference / plain):.2f}× faster)."
+    )
     # Issue 17's goal: three times faster than the 12.5 minimal pages it cost.
     record("invoice PDF, 3 lines", "a minimal WeasyPrint page", reference / plain, BEFORE_RATIO / 3)
     size = len(invoice(ids[0]))
@@ -193,7 +198,12 @@ def batch(size: int, one_core: float) -> None:
         f"({elapsed:.0f} s; before issue 17, one core: {BEFORE_RATE} per second; goal ≥ 15); "
         f"largest process: {peak:.0f} MiB."
     )
-    record(f"batch of {size} invoice PDFs, {processes} processes", "15 invoices per second", 15 / (size / elapsed), 1)
+    record(
+        f"batch of {size} invoice PDFs, {processes} processes",
+        "15 invoices per second",
+        15 / (size / elapsed),
+        1,
+    )
 
 
 if __name__ == "__main__":

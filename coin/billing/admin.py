@@ -21,11 +21,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
+from coin.billing import einvoice_export
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
 from coin.billing.filtersets import InvoiceFilterSet, PaymentFilterSet
 from coin.billing.invoices import check_credit_note, issue_credit_note, validate_invoice
 from coin.billing.ledger import close_if_settled, with_amounts, with_unallocated
-from coin.billing import einvoice_export
 from coin.billing.models import (
     BankImport,
     CreditNote,
@@ -132,10 +132,16 @@ class InvoiceAdmin(admin.ModelAdmin):
     def download_einvoices(self, request, queryset):
         """The selected validated invoices' XML and their validated credit notes' (filter
         the list by date for a period, then select all), for the e-invoicing platform."""
-        invoices = list(queryset.filter(validated_at__isnull=False).select_related("member").order_by("number"))
-        notes = CreditNote.objects.filter(invoice__in=invoices, validated_at__isnull=False).select_related("member")
+        invoices = list(
+            queryset.filter(validated_at__isnull=False).select_related("member").order_by("number")
+        )
+        notes = CreditNote.objects.filter(invoice__in=invoices, validated_at__isnull=False).select_related(
+            "member"
+        )
         if not invoices:
-            self.message_user(request, _("No validated invoice selected: drafts have no e-invoice."), messages.ERROR)
+            self.message_user(
+                request, _("No validated invoice selected: drafts have no e-invoice."), messages.ERROR
+            )
             return None
         name = f"einvoices-{invoices[0].number}-{invoices[-1].number}.zip"
         return einvoice_export.zip_response([*invoices, *notes.order_by("number")], name)

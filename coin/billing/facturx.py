@@ -252,14 +252,23 @@ def _line(parent: ET.Element, line: Line) -> None:
     _sub(_sub(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.name)
     agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
     _sub(_sub(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", _price(line.unit_price))
-    _sub(_sub(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", _quantity(line.quantity), unitCode=UNIT)
+    _sub(
+        _sub(item, "ram:SpecifiedLineTradeDelivery"),
+        "ram:BilledQuantity",
+        _quantity(line.quantity),
+        unitCode=UNIT,
+    )
     settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
     tax = _sub(settlement, "ram:ApplicableTradeTax")
     _sub(tax, "ram:TypeCode", "VAT")
     _sub(tax, "ram:CategoryCode", line.category)
     _sub(tax, "ram:RateApplicablePercent", _rate(line.rate))
     _period(settlement, line.period_from, line.period_to)
-    _sub(_sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"), "ram:LineTotalAmount", _amount(line.net))
+    _sub(
+        _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
+        "ram:LineTotalAmount",
+        _amount(line.net),
+    )
 
 
 def _tax(settlement: ET.Element, data: FacturXInvoice, group: TaxGroup) -> None:
@@ -273,7 +282,9 @@ def _tax(settlement: ET.Element, data: FacturXInvoice, group: TaxGroup) -> None:
     if group.category == "E" and data.exemption_code:
         _sub(tax, "ram:ExemptionReasonCode", data.exemption_code)
     if group.category == "S":
-        _sub(tax, "ram:DueDateTypeCode", VAT_DUE_ON_INVOICE_DATE if data.vat_on_debits else VAT_DUE_ON_PAYMENT)
+        _sub(
+            tax, "ram:DueDateTypeCode", VAT_DUE_ON_INVOICE_DATE if data.vat_on_debits else VAT_DUE_ON_PAYMENT
+        )
     _sub(tax, "ram:RateApplicablePercent", _rate(group.rate))
 
 
@@ -282,7 +293,11 @@ def build_xml(data: FacturXInvoice) -> bytes:
     root = ET.Element(f"{{{NS['rsm']}}}CrossIndustryInvoice")
     context = _sub(root, "rsm:ExchangedDocumentContext")
     if data.business_process:
-        _sub(_sub(context, "ram:BusinessProcessSpecifiedDocumentContextParameter"), "ram:ID", data.business_process)
+        _sub(
+            _sub(context, "ram:BusinessProcessSpecifiedDocumentContextParameter"),
+            "ram:ID",
+            data.business_process,
+        )
     _sub(_sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE)
 
     document = _sub(root, "rsm:ExchangedDocument")
@@ -317,7 +332,11 @@ def build_xml(data: FacturXInvoice) -> bytes:
         means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
         _sub(means, "ram:TypeCode", SEPA_DIRECT_DEBIT)
         if data.direct_debit.debtor_iban:
-            _sub(_sub(means, "ram:PayerPartyDebtorFinancialAccount"), "ram:IBANID", data.direct_debit.debtor_iban)
+            _sub(
+                _sub(means, "ram:PayerPartyDebtorFinancialAccount"),
+                "ram:IBANID",
+                data.direct_debit.debtor_iban,
+            )
     elif data.iban:
         means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
         _sub(means, "ram:TypeCode", SEPA_CREDIT_TRANSFER)

@@ -15,10 +15,10 @@ into PDF/A-3b e-invoices carrying their CII XML (facturx.py).
 import base64
 import logging
 import warnings
-from functools import cache, lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -542,7 +542,11 @@ def credit_note_data(credit_note: CreditNote) -> facturx.FacturXInvoice:
         type_code=facturx.CREDIT_NOTE_TYPE_CODE,
         seller=seller_party(),
         buyer=buyer_party(credit_note.member),
-        lines=[facturx.Line(number="1", name=credit_note.reason, quantity=Decimal(1), unit_price=net, net=net, rate=rate)],
+        lines=[
+            facturx.Line(
+                number="1", name=credit_note.reason, quantity=Decimal(1), unit_price=net, net=net, rate=rate
+            )
+        ],
         net_total=net,
         tax_total=tax,
         grand_total=credit_note.amount,

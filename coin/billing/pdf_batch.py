@@ -71,7 +71,9 @@ def render_chunk(invoice_ids: list[int]) -> tuple[list[str], list[int]]:
     return names, failed
 
 
-def render_invoice_pdfs(invoice_ids: Sequence[int], processes: int | None = None) -> tuple[list[str], list[int]]:
+def render_invoice_pdfs(
+    invoice_ids: Sequence[int], processes: int | None = None
+) -> tuple[list[str], list[int]]:
     """Render and store the PDFs of ``invoice_ids`` on ``processes`` processes (default
     processes_for()); (stored names in the ids' order, ids that failed)."""
     processes = processes or processes_for(len(invoice_ids))

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from coin.billing import facturx, pdf
-from coin.billing.models import CreditNote, Invoice
+from coin.billing.models import CreditNote
 from coin.billing.references import invoice_creditor_reference
 from coin.billing.tests.documents_support import IBAN, line, make_invoice
 
@@ -48,12 +48,14 @@ def test_exempt_invoice_passes_xsd_and_schematron(invoice):
     assert root.findtext(".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == (
         "urn:cen.eu:en16931:2017"
     )
-    assert root.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "S1"
+    assert (
+        root.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "S1"
+    )
     items = root.findall(".//ram:IncludedSupplyChainTradeLineItem", NS)
     assert [item.findtext(".//ram:LineTotalAmount", namespaces=NS) for item in items] == ["8.00", "15.48"]
-    assert items[0].findtext(".//ram:BillingSpecifiedPeriod/ram:StartDateTime/udt:DateTimeString", namespaces=NS) == (
-        "20260301"
-    )
+    assert items[0].findtext(
+        ".//ram:BillingSpecifiedPeriod/ram:StartDateTime/udt:DateTimeString", namespaces=NS
+    ) == ("20260301")
     tax = root.find(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
     assert tax.findtext("ram:ExemptionReason", namespaces=NS) == "TVA non applicable, art. 293 B du CGI"
     assert tax.findtext("ram:ExemptionReasonCode", namespaces=NS) == "VATEX-FR-FRANCHISE"
@@ -78,8 +80,10 @@ def test_invoice_with_vat_and_vat_on_debits(member, full_isp, settings):
     xml = pdf.facturx_xml(invoice)
     assert_valid(xml)
     root = ET.fromstring(xml)
-    codes = [tax.findtext("ram:DueDateTypeCode", namespaces=NS) for tax in root.findall(
-        ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)]
+    codes = [
+        tax.findtext("ram:DueDateTypeCode", namespaces=NS)
+        for tax in root.findall(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+    ]
     assert codes == [None, "5"]
 
 
@@ -96,13 +100,17 @@ def test_business_buyer_siren_and_paid_invoice(member, full_isp):
     buyer = root.find(".//ram:BuyerTradeParty", NS)
     assert buyer.findtext("ram:Name", namespaces=NS) == "SCOP Les Tilleuls"
     assert buyer.findtext("ram:SpecifiedLegalOrganization/ram:ID", namespaces=NS) == "732829320"
-    assert root.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "S2"
+    assert (
+        root.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "S2"
+    )
     assert root.findtext(".//ram:DuePayableAmount", namespaces=NS) == "0.00"
 
 
 def test_direct_debit_mandate_and_delivery_address(invoice):
     mandate = facturx.DirectDebit(
-        mandate_reference="COIN-M42-1", creditor_identifier="FR12ZZZ123456", debtor_iban="FR7610107001011234567890129"
+        mandate_reference="COIN-M42-1",
+        creditor_identifier="FR12ZZZ123456",
+        debtor_iban="FR7610107001011234567890129",
     )
     delivery = facturx.Party(name="Local technique", line_one="4 rue du Port", postcode="69002", city="Lyon")
     xml = facturx.build_xml(pdf.facturx_data(invoice, direct_debit=mandate, delivery=delivery))
@@ -111,19 +119,28 @@ def test_direct_debit_mandate_and_delivery_address(invoice):
     settlement = root.find(".//ram:ApplicableHeaderTradeSettlement", NS)
     assert settlement.findtext("ram:CreditorReferenceID", namespaces=NS) == "FR12ZZZ123456"
     assert settlement.findtext(".//ram:DirectDebitMandateID", namespaces=NS) == "COIN-M42-1"
-    assert settlement.findtext(".//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode", namespaces=NS) == "59"
-    assert root.findtext(".//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CityName", namespaces=NS) == "Lyon"
+    assert (
+        settlement.findtext(".//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode", namespaces=NS) == "59"
+    )
+    assert (
+        root.findtext(".//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CityName", namespaces=NS) == "Lyon"
+    )
 
 
 def test_credit_note_is_type_381_referring_to_its_invoice(invoice):
-    note = CreditNote.objects.create(invoice=invoice, member=invoice.member, amount=Decimal("8.00"), reason="Panne")
+    note = CreditNote.objects.create(
+        invoice=invoice, member=invoice.member, amount=Decimal("8.00"), reason="Panne"
+    )
     CreditNote.objects.filter(pk=note.pk).update(number="AV-2026-000001", validated_at=invoice.validated_at)
     note.refresh_from_db()
     xml = pdf.einvoice_xml(note)
     assert_valid(xml)
     root = ET.fromstring(xml)
     assert root.findtext("rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
-    assert root.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "2026-03-000007"
+    assert (
+        root.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS)
+        == "2026-03-000007"
+    )
 
 
 def test_the_validator_rejects_a_broken_invoice(invoice):
@@ -156,7 +173,9 @@ def test_a_batch_renders_on_several_processes(member, full_isp, settings):
 
 
 def make_credit_note(invoice, amount="8.00"):
-    note = CreditNote.objects.create(invoice=invoice, member=invoice.member, amount=Decimal(amount), reason="Panne")
+    note = CreditNote.objects.create(
+        invoice=invoice, member=invoice.member, amount=Decimal(amount), reason="Panne"
+    )
     CreditNote.objects.filter(pk=note.pk).update(
         number="AV-2026-000001", validated_at=invoice.validated_at, date=invoice.date
     )

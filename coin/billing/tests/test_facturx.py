@@ -59,10 +59,7 @@ def test_facturx_invoice_carries_its_xml(invoice, tmp_path):
 
     root = ET.fromstring(xml)
     assert root.tag == f"{{{NS['rsm']}}}CrossIndustryInvoice"
-    assert (
-        text(root, ".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")
-        == "urn:cen.eu:en16931:2017"
-    )
+    assert text(root, ".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == "urn:cen.eu:en16931:2017"
     assert text(root, "rsm:ExchangedDocument/ram:ID") == "2026-03-000007"
     assert text(root, "rsm:ExchangedDocument/ram:TypeCode") == "380"
     assert text(root, "rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString") == "20260301"
