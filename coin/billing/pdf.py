@@ -250,10 +250,18 @@ def isp_context() -> dict[str, Any]:
         "logo": logo_source(isp) if isp else None,
         "vat_mention": settings.INVOICE_VAT_MENTION,
         "legal_mentions": settings.INVOICE_LEGAL_MENTIONS,
+        "vat_on_debits": settings.INVOICE_VAT_ON_DEBITS,
     }
 
 
-def invoice_context(invoice: Invoice) -> dict[str, Any]:
+def buyer_siren(member: Any) -> str:
+    """A business member's SIREN (a mandatory mention of the reform), else ""."""
+    from coin.members.models import Member
+
+    return (getattr(member, "siren", "") or "") if member.type == Member.Type.LEGAL_ENTITY else ""
+
+
+def invoice_context(invoice: Invoice, delivery: facturx.Party | None = None) -> dict[str, Any]:
     lines, all_amounts = [], []
     for detail in invoice.details.all():
         amounts = printed_amounts(detail)
@@ -275,6 +283,8 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         **isp_context(),
         "invoice": invoice,
         "member": invoice.member,
+        "buyer_siren": buyer_siren(invoice.member),
+        "delivery": delivery,
         "draft": not invoice.is_validated,
         "lines": lines,
         "has_periods": any(line.period_from for line in lines),
@@ -291,6 +301,7 @@ def credit_note_context(credit_note: CreditNote) -> dict[str, Any]:
         "credit_note": credit_note,
         "invoice": credit_note.invoice,
         "member": credit_note.member,
+        "buyer_siren": buyer_siren(credit_note.member),
         "draft": credit_note.validated_at is None,
     }
 
@@ -437,12 +448,9 @@ def seller_party() -> facturx.Party:
 
 def buyer_party(member: Any) -> facturx.Party:
     """The member as buyer; a legal entity's SIREN when it is known (Member.siren)."""
-    from coin.members.models import Member
-
-    is_business = member.type == Member.Type.LEGAL_ENTITY
     return facturx.Party(
         name=member.display_name(),
-        siren=(getattr(member, "siren", "") or "") if is_business else "",
+        siren=buyer_siren(member),
         line_one=" ".join(member.address.split()),
         postcode=member.postal_code,
         city=member.city,

@@ -243,3 +243,74 @@ def test_an_isp_without_siret_is_warned_on_the_invoice_list(admin_client, full_i
     assert isp_identity_problems()
     response = admin_client.get("/admin/billing/invoice/", follow=True)
     assert "has no SIRET" in response.content.decode()
+
+
+def test_every_mandatory_mention_is_in_the_pdf_and_the_xml(member, full_isp, settings):
+    """What French law requires on an invoice (CGI art. 242 nonies A of annex II, Code
+    de commerce L441-9 and R123-237), the reform's new mentions included, each found in
+    the PDF's text (pdftotext) and, where EN 16931 has a field for it, in the XML."""
+    from coin.billing.tests.documents_support import pdf_text
+
+    settings.INVOICE_VAT_ON_DEBITS = True
+    settings.INVOICE_VAT_MENTION = "TVA sur les débits"
+    member.type = member.Type.LEGAL_ENTITY
+    member.organization_name = "SCOP Les Tilleuls"
+    member.siren = "732829320"
+    member.address, member.postal_code, member.city = "3 place de la Mairie", "69003", "Lyon"
+    member.save()
+    day = datetime.date(2026, 5, 1)
+    invoice = make_invoice(
+        member,
+        [line("Fibre FTTH", "25.00", tax="20", **months(day)), line("Frais d'accès", "50.00")],
+        day=day,
+        due=datetime.date(2026, 5, 31),
+        number="2026-05-000012",
+    )
+    delivery = facturx.Party(name="Local technique", line_one="4 rue du Port", postcode="69002", city="Lyon")
+    context = pdf.invoice_context(invoice, delivery=delivery)
+    flat = " ".join(pdf_text(pdf.render_pdf(pdf.INVOICE_TEMPLATE, context, language="fr")).split())
+    mentions = {
+        "title": "FACTURE",
+        "number": "2026-05-000012",
+        "issue date": "01/05/2026",
+        "seller's name": "Association Réseau Libre du Plateau",
+        "seller's address": "12 rue des Lilas",
+        "seller's SIRET (hence SIREN)": "SIRET 12345678900017",
+        "buyer's name": "SCOP Les Tilleuls",
+        "buyer's address": "3 place de la Mairie 69003 Lyon",
+        "buyer's SIREN (reform)": "SIREN 732829320",
+        "delivery address when different (reform)": "Adresse de livraison : Local technique, 4 rue du Port, 69002 Lyon",
+        "category of the operation (reform)": "Catégorie de l'opération : prestation de services",
+        "VAT on debits option (reform)": "Option pour le paiement de la taxe d'après les débits",
+        "line designation": "Fibre FTTH",
+        "period of the service": "01/05/2026 – 31/05/2026",
+        "unit price before tax": "25,00 €",
+        "VAT rate": "20 %",
+        "total before tax": "Total HT 75,00 €",
+        "VAT amount": "TVA 5,00 €",
+        "total with tax": "Total TTC 80,00 €",
+        "due date": "31 mai 2026",
+        "late-payment penalties, 40 € indemnity, no discount": "indemnité forfaitaire de 40 €",
+        "no discount for early payment": "Pas d'escompte pour paiement anticipé",
+    }
+    missing = {name: text for name, text in mentions.items() if text not in flat}
+    assert missing == {}, flat
+    xml = facturx.build_xml(pdf.facturx_data(invoice, delivery=delivery))
+    assert_valid(xml)
+    root = ET.fromstring(xml)
+    assert (
+        root.findtext(".//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID", namespaces=NS)
+        == "732829320"
+    )
+    assert (
+        root.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "S1"
+    )
+    assert root.findtext(".//ram:ShipToTradeParty/ram:Name", namespaces=NS) == "Local technique"
+    assert (
+        root.findtext(
+            ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax[ram:CategoryCode='S']/ram:DueDateTypeCode",
+            namespaces=NS,
+        )
+        == "5"
+    )
+    assert "Pas d'escompte" in root.findtext(".//ram:IncludedNote/ram:Content", namespaces=NS)
