@@ -279,7 +279,9 @@ def test_every_mandatory_mention_is_in_the_pdf_and_the_xml(member, full_isp, set
         "buyer's name": "SCOP Les Tilleuls",
         "buyer's address": "3 place de la Mairie 69003 Lyon",
         "buyer's SIREN (reform)": "SIREN 732829320",
-        "delivery address when different (reform)": "Adresse de livraison : Local technique, 4 rue du Port, 69002 Lyon",
+        "delivery address when different (reform)": (
+            "Adresse de livraison : Local technique, 4 rue du Port, 69002 Lyon"
+        ),
         "category of the operation (reform)": "Catégorie de l'opération : prestation de services",
         "VAT on debits option (reform)": "Option pour le paiement de la taxe d'après les débits",
         "line designation": "Fibre FTTH",
