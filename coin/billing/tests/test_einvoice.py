@@ -316,3 +316,25 @@ def test_every_mandatory_mention_is_in_the_pdf_and_the_xml(member, full_isp, set
         == "5"
     )
     assert "Pas d'escompte" in root.findtext(".//ram:IncludedNote/ram:Content", namespaces=NS)
+
+
+def test_bills_are_french_unless_invoice_language_is_unset(invoice, settings):
+    """INVOICE_LANGUAGE = "fr" (the default) writes every bill in French, whatever the
+    member's language; None writes each in its member's (Member.preferred_language)."""
+    from coin.billing.tests.documents_support import pdf_text
+
+    member = invoice.member
+    member.language = "en"
+    member.save()
+    assert pdf.bill_language(member) == "fr"
+    assert pdf.pdf_filename(invoice) == "facture-2026-03-000007.pdf"
+    settings.INVOICE_LANGUAGE = None
+    assert pdf.bill_language(member) == "en"
+    assert pdf.pdf_filename(invoice) == "invoice-2026-03-000007.pdf"
+    assert pdf.xml_filename(invoice) == "invoice-2026-03-000007.xml"
+    flat = " ".join(pdf_text(pdf.render_invoice_pdf(invoice)).split())
+    for english in ("INVOICE", "BILLED TO", "Unit price excl. VAT", "Amount due", "23.48 €", "31 March 2026"):
+        assert english in flat, english
+    member.language = ""
+    member.save()
+    assert pdf.bill_language(member) == settings.LANGUAGE_CODE == "fr"
