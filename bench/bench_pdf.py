@@ -40,16 +40,18 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.template import Context, Engine  # noqa: E402
+from django.utils import timezone, translation  # noqa: E402
 from report import record  # noqa: E402  (bench/ is the script's folder)
 
 from coin.billing.models import Invoice, InvoiceDetail  # noqa: E402
 from coin.billing.money import line_total  # noqa: E402
-from coin.billing.pdf import LocalOnlyFetcher, render_invoice_pdf  # noqa: E402
+from coin.billing.pdf import LocalOnlyFetcher, invoice_context, render_invoice_pdf  # noqa: E402
 from coin.isp_database.models import BankInfo, ISPInfo, RegisteredOffice  # noqa: E402
 from coin.members.models import Member  # noqa: E402
 
 MINIMAL = "<!DOCTYPE html><html><body><p>Facture</p></body></html>"
+BEFORE_TEMPLATES = Path(__file__).resolve().parent / "pdf_before"  # the templates before issue 17
 BEFORE_RATE = 6.6  # invoices per second per core before issue 17 (its measure)
 BEFORE_RATIO = 12.5  # minimal pages per invoice before issue 17
 
@@ -133,6 +135,17 @@ def main() -> None:
     def minimal(_index) -> bytes:
         return HTML(string=MINIMAL, url_fetcher=LocalOnlyFetcher()).write_pdf()
 
+    before = Engine(dirs=[str(BEFORE_TEMPLATES)]).get_template("billing/pdf/invoice.html")
+
+    def invoice_before(pk: int) -> bytes:
+        """As before issue 17: its templates (flex boxes, the stylesheet in each page),
+        a new font configuration and a stylesheet parse at each render."""
+        bill = Invoice.objects.select_related("member").get(pk=pk)
+        with translation.override("fr"):
+            html = before.render(Context(invoice_context(bill)))
+        base = BEFORE_TEMPLATES.joinpath("billing", "pdf").as_uri() + "/"
+        return HTML(string=html, base_url=base, url_fetcher=LocalOnlyFetcher()).write_pdf()
+
     def invoice(pk: int) -> bytes:
         # Read from the database each time, as the worker's task does.
         return render_invoice_pdf(Invoice.objects.select_related("member").get(pk=pk))
@@ -147,12 +160,14 @@ def main() -> None:
     # Warm up: fonts, templates, WeasyPrint's caches.
     for _ in range(3):
         minimal(0)
+        invoice_before(ids[0])
         invoice(ids[0])
         facturx(ids[0])
 
     measures = interleaved(
         {
             "minimal one-line page (reference)": minimal,
+            "invoice, 3 lines, before issue 17": lambda index: invoice_before(ids[index]),
             "invoice, 3 lines": lambda index: invoice(ids[index]),
             "invoice, 3 lines, Factur-X": lambda index: facturx(ids[index]),
         },
@@ -161,7 +176,7 @@ def main() -> None:
 
     print(f"database: {connection.vendor}; WeasyPrint {__version__}; {count} documents per measure, one core")
     print(f"{'':34} {'per second':>11} {'ms each':>9} {'ratio':>7}")
-    reference, plain, with_facturx = (rate(durations) for durations in measures.values())
+    reference, old, plain, with_facturx = (rate(durations) for durations in measures.values())
     for label, durations in measures.items():
         per_second = rate(durations)
         print(f"{label:34} {per_second:11.1f} {1000 / per_second:9.1f} {reference / per_second:6.2f}×")
@@ -170,12 +185,13 @@ def main() -> None:
         f"a minimal page: {reference:.1f}; the invoice costs {reference / plain:.1f} minimal pages."
     )
     print(
-        f"Before issue 17: {BEFORE_RATE} per second, {BEFORE_RATIO} minimal pages each; "
-        f"now {plain:.1f} per second, {reference / plain:.1f} minimal pages "
-        f"({BEFORE_RATIO / (reference / plain):.2f}× faster)."
+        f"Before issue 17, measured now: {old:.1f} per second, {reference / old:.1f} minimal pages each "
+        f"(issue 17 measured {BEFORE_RATE} and {BEFORE_RATIO}); after: {plain:.1f} per second, "
+        f"{reference / plain:.1f} minimal pages: {plain / old:.2f}× faster."
     )
     # Issue 17's goal: three times faster than the 12.5 minimal pages it cost.
     record("invoice PDF, 3 lines", "a minimal WeasyPrint page", reference / plain, BEFORE_RATIO / 3)
+    record("invoice PDF, 3 lines, time", "the same invoice before issue 17", old / plain, 1 / 3)
     size = len(invoice(ids[0]))
     print(f"One invoice PDF weighs {size / 1024:.0f} KiB.")
     if connection.vendor == "postgresql" and arguments.batch:
