@@ -38,10 +38,12 @@ PDF_RESPONSE = {
 
 
 XML_RESPONSE = {
-    (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The CII XML (EN 16931)."))
+    (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The CII XML (EN 16931).")),
+    409: OpenApiResponse(description=_("A draft has no e-invoice.")),
 }
 ZIP_RESPONSE = {
-    (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("A zip of CII XML files."))
+    (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("A zip of CII XML files.")),
+    400: OpenApiResponse(description=_("The period is not valid: the field and the reason.")),
 }
 FILE_ACTIONS = ("pdf", "xml", "einvoices")
 

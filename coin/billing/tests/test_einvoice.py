@@ -5,6 +5,7 @@ saxonche): every kind of bill Coin issues, VAT-exempt or not, paid or not, with 
 without a direct-debit mandate."""
 
 import datetime
+import subprocess
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -338,3 +339,34 @@ def test_bills_are_french_unless_invoice_language_is_unset(invoice, settings):
     member.language = ""
     member.save()
     assert pdf.bill_language(member) == settings.LANGUAGE_CODE == "fr"
+
+
+@pytest.mark.parametrize("kind", ["invoice", "credit note"])
+def test_the_facturx_pdf_reads_back_with_the_factur_x_library(invoice, settings, kind, tmp_path):
+    """factur-x (an independent reader) finds the XML in the PDF/A-3, checks it against
+    the XSD on the way and reads its EN 16931 level; the PDF declares PDF/A-3B."""
+    import io
+
+    import facturx as facturx_library
+    from lxml import etree
+
+    from coin.billing.tests.documents_support import pdf_reader
+
+    settings.INVOICE_FACTURX = True
+    data = (
+        pdf.render_invoice_pdf(invoice)
+        if kind == "invoice"
+        else pdf.render_credit_note_pdf(make_credit_note(invoice))
+    )
+    filename, xml = facturx_library.get_xml_from_pdf(io.BytesIO(data), check_xsd=True)
+    assert filename == "factur-x.xml"
+    assert facturx_library.get_level(etree.fromstring(xml)) == "en16931"
+    assert_valid(xml)
+    xmp = pdf_reader(data).trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
+    # qpdf's structural check (no veraPDF on Debian: PDF/A-3 rules are checked above
+    # and in test_facturx.py piece by piece).
+    (tmp_path / "bill.pdf").write_bytes(data)
+    checked = subprocess.run(["qpdf", "--check", str(tmp_path / "bill.pdf")], capture_output=True, check=False)
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
