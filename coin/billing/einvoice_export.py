@@ -17,16 +17,18 @@ XML_TYPE = "application/xml"
 ZIP_TYPE = "application/zip"
 
 
-def period_bills(start: datetime.date, end: datetime.date) -> list[Invoice | CreditNote]:
-    """The validated invoices and credit notes dated from ``start`` to ``end`` included,
-    in number order."""
+def period_bills(
+    start: datetime.date, end: datetime.date, *, credit_notes: bool = True
+) -> list[Invoice | CreditNote]:
+    """The validated invoices (and credit notes, unless ``credit_notes`` is False) dated
+    from ``start`` to ``end`` included, in number order."""
     if end < start:
         raise ValueError("The period ends before it starts.")
     invoices = Invoice.objects.validated().filter(date__range=(start, end)).select_related("member")
     notes = CreditNote.objects.filter(validated_at__isnull=False, date__range=(start, end)).select_related(
         "member", "invoice"
     )
-    return [*invoices.order_by("number"), *notes.order_by("number")]
+    return [*invoices.order_by("number"), *(notes.order_by("number") if credit_notes else [])]
 
 
 def einvoice_zip(bills: Iterable[Invoice | CreditNote]) -> bytes:

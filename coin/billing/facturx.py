@@ -388,7 +388,7 @@ def check_xsd(xml: bytes) -> None:
 
 
 @cache
-def _schematron_executable():  # pragma: no cover - exercised by the tests' validator
+def _schematron_executable():
     from saxonche import PySaxonProcessor
 
     processor = PySaxonProcessor(license=False)

@@ -109,11 +109,14 @@ class InvoiceViewSet(PdfMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False)
     def einvoices(self, request):
         """The e-invoices (CII XML) of the validated invoices and credit notes of a
-        period (``start`` and ``end`` included), as one zip."""
+        period (``start`` and ``end`` included), as one zip; the credit notes only
+        with the permission to view them."""
         period = PeriodSerializer(data=request.query_params)
         period.is_valid(raise_exception=True)
         start, end = period.validated_data["start"], period.validated_data["end"]
-        bills = einvoice_export.period_bills(start, end)
+        # Credit notes only for who may see them (the endpoint needs view_invoice).
+        notes = request.user.has_perm("billing.view_creditnote")
+        bills = einvoice_export.period_bills(start, end, credit_notes=notes)
         return einvoice_export.zip_response(bills, einvoice_export.zip_name(start, end))
 
 

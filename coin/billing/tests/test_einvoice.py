@@ -216,9 +216,21 @@ def test_api_xml_needs_the_view_permission(client, member_factory, invoice):
     assert [api.get(url).status_code for url in urls] == [403, 403]
     client.force_login(invoice.member)
     assert [client.get(url).status_code for url in urls] == [403, 403]
+    make_credit_note(invoice)
     staff.user_permissions.add(*model_permissions("billing.Invoice", ["view"]))
     api.force_authenticate(type(staff).objects.get(pk=staff.pk))  # permissions are cached per object
     assert [api.get(url).status_code for url in urls] == [200, 200]
+    assert zip_names(api.get(urls[1]).content) == ["facture-2026-03-000007.xml"]
+    staff.user_permissions.add(*model_permissions("billing.CreditNote", ["view"]))
+    api.force_authenticate(type(staff).objects.get(pk=staff.pk))
+    assert zip_names(api.get(urls[1]).content) == ["facture-2026-03-000007.xml", "avoir-AV-2026-000001.xml"]
+
+
+def zip_names(data: bytes) -> list[str]:
+    import io
+    import zipfile
+
+    return zipfile.ZipFile(io.BytesIO(data)).namelist()
 
 
 def test_admin_action_zips_the_selected_invoices(admin_client, invoice):
@@ -368,5 +380,7 @@ def test_the_facturx_pdf_reads_back_with_the_factur_x_library(invoice, settings,
     # qpdf's structural check (no veraPDF on Debian: PDF/A-3 rules are checked above
     # and in test_facturx.py piece by piece).
     (tmp_path / "bill.pdf").write_bytes(data)
-    checked = subprocess.run(["qpdf", "--check", str(tmp_path / "bill.pdf")], capture_output=True, check=False)
+    checked = subprocess.run(
+        ["qpdf", "--check", str(tmp_path / "bill.pdf")], capture_output=True, check=False
+    )
     assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
