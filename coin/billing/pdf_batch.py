@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +28,18 @@ CHUNKS_PER_PROCESS = 40  # then the process is replaced (1,000 invoices)
 
 def processes_for(count: int) -> int:
     """How many processes render ``count`` invoices: PDF_RENDER_PROCESSES, else one
-    per core, never more than there are chunks."""
+    per core, never more than there are chunks; one (this process) when other
+    processes could not see the invoices: inside a transaction (not committed yet)
+    or on an in-memory SQLite database."""
     wanted = getattr(settings, "PDF_RENDER_PROCESSES", None) or os.cpu_count() or 1
+    if connection.in_atomic_block or _in_memory_database():
+        return 1
     return max(1, min(wanted, -(-count // CHUNK)))
+
+
+def _in_memory_database() -> bool:
+    name = str(connection.settings_dict.get("NAME") or "")
+    return connection.vendor == "sqlite" and (not name or ":memory:" in name or "mode=memory" in name)
 
 
 def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:

@@ -165,12 +165,25 @@ def test_a_batch_renders_on_several_processes(member, full_isp, settings):
         assert "memory" not in str(name) and name, "run this test on PostgreSQL or a file database"
     invoices = [make_invoice(member, [line("VPN", "8.00")]) for _ in range(4)]
     ids = [invoice.pk for invoice in invoices] + [999_999]
+    settings.PDF_RENDER_PROCESSES = 2
+    assert pdf_batch.processes_for(10 * pdf_batch.CHUNK) == 2
+    assert pdf_batch.processes_for(pdf_batch.CHUNK) == 1  # one chunk
     names, failed = pdf_batch.render_invoice_pdfs(ids, processes=2)
     assert failed == []
     assert names[-1] == ""
     stored = [invoice.__class__.objects.get(pk=invoice.pk).pdf for invoice in invoices]
     assert [file.name for file in stored] == names[:-1]
     assert all(file.storage.exists(file.name) for file in stored)
+
+
+def test_a_batch_inside_a_transaction_renders_here(member, full_isp):
+    """Uncommitted invoices are invisible to other processes: rendered in this one."""
+    from coin.billing import pdf_batch
+
+    assert pdf_batch.processes_for(1000) == 1
+    invoices = [make_invoice(member, [line("VPN", "8.00")]) for _ in range(2)]
+    names, failed = pdf_batch.render_invoice_pdfs([invoice.pk for invoice in invoices])
+    assert failed == [] and all(names)
 
 
 def make_credit_note(invoice, amount="8.00"):
