@@ -4,7 +4,7 @@ WeasyPrint is pure Python and single-threaded: one process renders on one core. 
 batch is cut into chunks rendered by a pool of worker processes, one per core by
 default (PDF_RENDER_PROCESSES). The processes are spawned, not forked (a fork would
 share the parent's database connection), set Django up with the parent's settings
-module and database settings, and are replaced after a few chunks so that memory
+module and database settings, and are replaced after some chunks so that memory
 stays bounded over a batch of any size (WeasyPrint's and fontconfig's caches grow).
 A chunk that fails on an invoice goes on with the others; the ids that failed are
 returned for the task to report.
@@ -23,7 +23,7 @@ from django.db import connection, connections
 logger = logging.getLogger(__name__)
 
 CHUNK = 25  # invoices per chunk: small enough to spread, large enough to amortise
-CHUNKS_PER_PROCESS = 40  # then the process is replaced (1,000 invoices)
+CHUNKS_PER_PROCESS = 20  # then the processes are replaced (500 invoices each)
 
 
 def processes_for(count: int) -> int:
@@ -42,7 +42,8 @@ def _in_memory_database() -> bool:
     return connection.vendor == "sqlite" and (not name or ":memory:" in name or "mode=memory" in name)
 
 
-def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
+def chunks(ids: Sequence[int], size: int | None = None) -> Iterator[list[int]]:
+    size = size or CHUNK
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
 
@@ -100,15 +101,20 @@ def render_invoice_pdfs(
     # The processes open their own connections; the parent's is not inherited.
     connections.close_all()
     context = multiprocessing.get_context("spawn")
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", "coin.settings")
     names, failed = [], []
-    with ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=context,
-        initializer=_set_up,
-        initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", "coin.settings"), overrides),
-        max_tasks_per_child=CHUNKS_PER_PROCESS,
-    ) as pool:
-        for chunk_names, chunk_failed in pool.map(render_chunk, chunks(invoice_ids)):
-            names += chunk_names
-            failed += chunk_failed
+    all_chunks = list(chunks(invoice_ids))
+    # A new pool every CHUNKS_PER_PROCESS chunks per process, rather than
+    # ``max_tasks_per_child``, which deadlocks on Python < 3.13 (CPython issue 115634).
+    segment = processes * CHUNKS_PER_PROCESS
+    for start in range(0, len(all_chunks), segment):
+        with ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=context,
+            initializer=_set_up,
+            initargs=(settings_module, overrides),
+        ) as pool:
+            for chunk_names, chunk_failed in pool.map(render_chunk, all_chunks[start : start + segment]):
+                names += chunk_names
+                failed += chunk_failed
     return names, failed

@@ -155,10 +155,14 @@ def test_the_validator_rejects_a_broken_invoice(invoice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_renders_on_several_processes(member, full_isp, settings):
+def test_a_batch_renders_on_several_processes(member, full_isp, settings, monkeypatch):
     """Spawned processes render and store the PDFs (they read the committed invoices
-    from the same database), and an id that is not a validated invoice gets no file."""
+    from the same database), in order, through several successive pools (memory stays
+    bounded), and an id that is not a validated invoice gets no file."""
     from coin.billing import pdf_batch
+
+    monkeypatch.setattr(pdf_batch, "CHUNK", 2)
+    monkeypatch.setattr(pdf_batch, "CHUNKS_PER_PROCESS", 1)  # 5 ids: 3 chunks, 2 pools
 
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         name = settings.DATABASES["default"]["NAME"]
@@ -166,8 +170,8 @@ def test_a_batch_renders_on_several_processes(member, full_isp, settings):
     invoices = [make_invoice(member, [line("VPN", "8.00")]) for _ in range(4)]
     ids = [invoice.pk for invoice in invoices] + [999_999]
     settings.PDF_RENDER_PROCESSES = 2
-    assert pdf_batch.processes_for(10 * pdf_batch.CHUNK) == 2
-    assert pdf_batch.processes_for(pdf_batch.CHUNK) == 1  # one chunk
+    assert pdf_batch.processes_for(10) == 2
+    assert pdf_batch.processes_for(2) == 1  # one chunk
     names, failed = pdf_batch.render_invoice_pdfs(ids, processes=2)
     assert failed == []
     assert names[-1] == ""
