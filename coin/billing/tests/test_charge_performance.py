@@ -425,6 +425,8 @@ def test_pages_are_read_without_jit_and_the_session_keeps_its_setting():
 # --- Documents: two background tasks per batch ----------------------------------------------
 
 
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_queues_two_tasks_and_the_worker_renders_and_emails_each_invoice(
     member_factory, vpn, subscribe, full_isp, settings, monkeypatch
