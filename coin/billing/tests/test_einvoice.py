@@ -154,6 +154,7 @@ def test_the_validator_rejects_a_broken_invoice(invoice):
     assert any("BR-CO-15" in error for error in errors), errors
 
 
+@pytest.mark.postgres_only  # the processes share the database: not an in-memory SQLite
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_renders_on_several_processes(member, full_isp, settings, monkeypatch):
     """Spawned processes render and store the PDFs (they read the committed invoices
@@ -164,9 +165,6 @@ def test_a_batch_renders_on_several_processes(member, full_isp, settings, monkey
     monkeypatch.setattr(pdf_batch, "CHUNK", 2)
     monkeypatch.setattr(pdf_batch, "CHUNKS_PER_PROCESS", 1)  # 5 ids: 3 chunks, 2 pools
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        name = settings.DATABASES["default"]["NAME"]
-        assert "memory" not in str(name) and name, "run this test on PostgreSQL or a file database"
     invoices = [make_invoice(member, [line("VPN", "8.00")]) for _ in range(4)]
     ids = [invoice.pk for invoice in invoices] + [999_999]
     settings.PDF_RENDER_PROCESSES = 2
