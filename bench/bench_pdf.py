@@ -195,10 +195,10 @@ def main() -> None:
     size = len(invoice(ids[0]))
     print(f"One invoice PDF weighs {size / 1024:.0f} KiB.")
     if connection.vendor == "postgresql" and arguments.batch:
-        batch(arguments.batch, plain)
+        batch(arguments.batch)
 
 
-def batch(size: int, one_core: float) -> None:
+def batch(size: int) -> None:
     """A batch through pdf_batch on every core: invoices per second (wall clock, and
     per CPU second of the processes, which a machine shared with other work does not
     skew), peak memory of the processes."""
