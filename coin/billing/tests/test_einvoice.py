@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from coin.billing import facturx, pdf
-from coin.billing.models import CreditNote
+from coin.billing.models import CreditNote, Invoice
 from coin.billing.references import invoice_creditor_reference
 from coin.billing.tests.documents_support import IBAN, line, make_invoice
 
@@ -399,3 +399,22 @@ def test_the_facturx_pdf_reads_back_with_the_factur_x_library(invoice, settings,
         ["qpdf", "--check", str(tmp_path / "bill.pdf")], capture_output=True, check=False
     )
     assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+
+
+def test_every_bill_of_the_demo_data_is_a_valid_einvoice():
+    """Issue 17's "done when": the XSD and the Schematron accept every validated invoice
+    and credit note that `make demo` loads."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_demo_data", stdout=StringIO())
+    bills = [*Invoice.objects.validated(), *CreditNote.objects.filter(validated_at__isnull=False)]
+    assert any(isinstance(bill, Invoice) for bill in bills)
+    errors = {}
+    for bill in bills:
+        xml = pdf.einvoice_xml(bill)
+        facturx.check_xsd(xml)
+        if problems := facturx.schematron_errors(xml):
+            errors[bill.number] = problems
+    assert errors == {}
