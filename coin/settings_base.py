@@ -272,8 +272,22 @@ INVOICE_LEGAL_MENTIONS = (
     "sont exigibles, ainsi qu'une indemnité forfaitaire de 40 € pour frais de recouvrement "
     "(art. L441-10 du Code de commerce) pour les professionnels. Pas d'escompte pour paiement anticipé."
 )
-# Make invoice PDFs Factur-X e-invoices (PDF/A-3b with the CII XML attached).
+# VATEX code of the exemption above (BT-121 of the e-invoice): the VAT franchise of
+# art. 293 B du CGI. "" for none (an ISP that charges VAT).
+INVOICE_VAT_EXEMPTION_CODE = "VATEX-FR-FRANCHISE"
+# The ISP charges VAT and opted for paying it on debits (on the invoice date) rather
+# than on receipts, the default for services: printed on invoices, and in the XML.
+INVOICE_VAT_ON_DEBITS = False
+# Make invoice and credit-note PDFs Factur-X e-invoices (PDF/A-3b with their CII XML,
+# EN 16931 profile, attached).
 INVOICE_FACTURX = False
+# The language of invoices, credit notes and receipts: "fr" by default (bills issued in
+# France are written in French, art. 242 nonies A annexe II du CGI); None to write each
+# one in its member's language (Member.preferred_language).
+INVOICE_LANGUAGE: str | None = "fr"
+# Processes that render a batch of PDFs (render_invoice_pdfs_task): None for one per
+# core, 1 to render in the worker's own process.
+PDF_RENDER_PROCESSES: int | None = None
 # Attach the PDF to the "new invoice" email (otherwise the email links to the portal).
 INVOICE_EMAIL_ATTACH_PDF = False
 # Days after the due date at which an unpaid invoice gets a reminder.

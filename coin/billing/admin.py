@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coin.admin_filters import list_filter
+from coin.billing import einvoice_export
 from coin.billing.bank_import import FORMATS, BankImportError, import_statement
 from coin.billing.debt import is_fully_credited, is_overdue, member_debt
 from coin.billing.direct_debit import (
@@ -116,7 +117,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_select_related = ["member"]
     date_hierarchy = "date"
     inlines = [InvoiceDetailInline]
-    actions = ["validate", "create_credit_note"]
+    actions = ["validate", "create_credit_note", "download_einvoices"]
     DETAILS = [
         "number", "amount", "remaining", "date_due", "validated_at", "creditor_references", "pdf_link",
         "credit_note_link",
@@ -124,6 +125,11 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_amounts(super().get_queryset(request))
+
+    def changelist_view(self, request, extra_context=None):
+        for problem in einvoice_export.isp_identity_problems():
+            self.message_user(request, problem, messages.WARNING)
+        return super().changelist_view(request, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -143,6 +149,24 @@ class InvoiceAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_validated:
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.action(description=_("Download the e-invoices (CII XML, zip)"), permissions=["view"])
+    def download_einvoices(self, request, queryset):
+        """The selected validated invoices' XML and their validated credit notes' (filter
+        the list by date for a period, then select all), for the e-invoicing platform."""
+        invoices = list(
+            queryset.filter(validated_at__isnull=False).select_related("member").order_by("number")
+        )
+        notes = CreditNote.objects.filter(invoice__in=invoices, validated_at__isnull=False).select_related(
+            "member"
+        )
+        if not invoices:
+            self.message_user(
+                request, _("No validated invoice selected: drafts have no e-invoice."), messages.ERROR
+            )
+            return None
+        name = f"einvoices-{invoices[0].number}-{invoices[-1].number}.zip"
+        return einvoice_export.zip_response([*invoices, *notes.order_by("number")], name)
 
     def delete_queryset(self, request, queryset):
         validated = queryset.filter(validated_at__isnull=False).count()

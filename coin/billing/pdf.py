@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -249,10 +250,18 @@ def isp_context() -> dict[str, Any]:
         "logo": logo_source(isp) if isp else None,
         "vat_mention": settings.INVOICE_VAT_MENTION,
         "legal_mentions": settings.INVOICE_LEGAL_MENTIONS,
+        "vat_on_debits": settings.INVOICE_VAT_ON_DEBITS,
     }
 
 
-def invoice_context(invoice: Invoice) -> dict[str, Any]:
+def buyer_siren(member: Any) -> str:
+    """A business member's SIREN (a mandatory mention of the reform), else ""."""
+    from coin.members.models import Member
+
+    return (getattr(member, "siren", "") or "") if member.type == Member.Type.LEGAL_ENTITY else ""
+
+
+def invoice_context(invoice: Invoice, delivery: facturx.Party | None = None) -> dict[str, Any]:
     lines, all_amounts = [], []
     for detail in invoice.details.all():
         amounts = printed_amounts(detail)
@@ -274,6 +283,8 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         **isp_context(),
         "invoice": invoice,
         "member": invoice.member,
+        "buyer_siren": buyer_siren(invoice.member),
+        "delivery": delivery,
         "draft": not invoice.is_validated,
         "lines": lines,
         "has_periods": any(line.period_from for line in lines),
@@ -290,6 +301,7 @@ def credit_note_context(credit_note: CreditNote) -> dict[str, Any]:
         "credit_note": credit_note,
         "invoice": credit_note.invoice,
         "member": credit_note.member,
+        "buyer_siren": buyer_siren(credit_note.member),
         "draft": credit_note.validated_at is None,
     }
 
@@ -337,23 +349,73 @@ def _facturx_attachment(xml: bytes, fetcher: Any) -> Any:
     )
 
 
-def render_pdf(template_name: str, context: dict[str, Any], *, facturx_xml: bytes | None = None) -> bytes:
-    """Render a template to PDF bytes; with ``facturx_xml``, a PDF/A-3b carrying it."""
+STYLESHEET_TEMPLATE = "billing/pdf/style.css"
+
+
+def bill_language(member: Any) -> str:
+    """The language a member's bills are written in: INVOICE_LANGUAGE ("fr" by default:
+    French bills stay legally French), else the member's own (Member.preferred_language)."""
+    forced = getattr(settings, "INVOICE_LANGUAGE", None)
+    if forced:
+        return forced
+    return getattr(member, "preferred_language", "") or settings.LANGUAGE_CODE
+
+
+@cache
+def font_config() -> Any:
+    """One WeasyPrint font configuration per process, shared by every render: building
+    one (fontconfig's font list, @font-face rules) costs more than a small page."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=16)
+def _parsed_stylesheet(css: str, base_url: str) -> Any:
+    from weasyprint import CSS
+
+    return CSS(string=css, base_url=base_url, url_fetcher=LocalOnlyFetcher(), font_config=font_config())
+
+
+def stylesheet() -> Any:
+    """billing/pdf/style.css (an ISP's override if it has one), parsed once per
+    process and content: the template is rendered at each call (so that an override
+    or a context-free change shows at once), its parse is reused while its text is
+    the same."""
+    template = get_template(STYLESHEET_TEMPLATE)
+    return _parsed_stylesheet(template.render({}), _template_folder(template).as_uri() + "/")
+
+
+def _template_folder(template: Any) -> Path:
+    origin = getattr(template, "origin", None)
+    return Path(origin.name).parent if origin and origin.name else Path(settings.BASE_DIR)
+
+
+def render_pdf(
+    template_name: str,
+    context: dict[str, Any],
+    *,
+    facturx_xml: bytes | None = None,
+    language: str | None = None,
+) -> bytes:
+    """Render a template to PDF bytes, in ``language`` (default: the site's); with
+    ``facturx_xml``, a PDF/A-3b carrying it. The stylesheet (style.css) and the fonts
+    are shared across renders; the page itself is parsed each time."""
     from weasyprint import HTML
 
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language or settings.LANGUAGE_CODE):
         template = get_template(template_name)
         html = template.render(context)
-    origin = getattr(template, "origin", None)
-    base = Path(origin.name).parent if origin and origin.name else Path(settings.BASE_DIR)
+        css = stylesheet()
     fetcher = LocalOnlyFetcher()
-    source = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
+    source = HTML(string=html, base_url=_template_folder(template).as_uri() + "/", url_fetcher=fetcher)
+    options: dict[str, Any] = {"stylesheets": [css], "font_config": font_config()}
     if facturx_xml is None:
-        return bytes(source.write_pdf())
+        return bytes(source.write_pdf(**options))
     with warnings.catch_warnings():
         # PDF/A mode leaves its ICC profile file open (a WeasyPrint quirk, harmless).
         warnings.simplefilter("ignore", ResourceWarning)
-        document = source.render()
+        document = source.render(**options)
         metadata = document.metadata
         metadata.generate_rdf_metadata = _with_facturx_descriptions(metadata.generate_rdf_metadata)
         return bytes(
@@ -365,43 +427,144 @@ def render_pdf(template_name: str, context: dict[str, Any], *, facturx_xml: byte
         )
 
 
-def facturx_data(invoice: Invoice) -> facturx.FacturXInvoice:
+def seller_party() -> facturx.Party:
+    """The ISP as seller: name, SIRET (hence SIREN), registered office, email. Without
+    a VAT number (an association under the franchise has none) its SIREN stands as its
+    tax registration (BT-32), which EN 16931 wants on an exempt invoice (BR-E-2)."""
     context = isp_context()
-    isp, office, bank = context["isp"], context["office"], context["bank"]
-    member = invoice.member
-    details = list(invoice.details.all())
-    amounts = [printed_amounts(detail) for detail in details]
-    totals = printed_totals(invoice, amounts)
-    seller = facturx.Party(
+    isp, office = context["isp"], context["office"]
+    siret = "".join((getattr(office, "siret", "") or "").split())
+    return facturx.Party(
         name=isp.name if isp else "",
-        siret=getattr(office, "siret", "") or "",
+        siret=siret,
+        tax_registration=siret[:9],
         line_one=getattr(office, "street_address", "") or "",
         postcode=getattr(office, "postal_code", "") or "",
         city=getattr(office, "locality", "") or "",
         country="FR",
+        email=getattr(isp, "email", "") or "",
     )
-    buyer = facturx.Party(
+
+
+def buyer_party(member: Any) -> facturx.Party:
+    """The member as buyer; a legal entity's SIREN when it is known (Member.siren)."""
+    return facturx.Party(
         name=member.display_name(),
+        siren=buyer_siren(member),
         line_one=" ".join(member.address.split()),
         postcode=member.postal_code,
         city=member.city,
         country="FR" if (member.country or "France").strip().lower() == "france" else "",
+        email=member.email or "",
     )
+
+
+def legal_notes() -> list[tuple[str, str]]:
+    """The legal mentions as EN 16931 notes (BT-22): "AAI", general information."""
+    mentions = " ".join(str(settings.INVOICE_LEGAL_MENTIONS).split())
+    return [("AAI", mentions)] if mentions else []
+
+
+def facturx_data(
+    invoice: Invoice,
+    *,
+    direct_debit: facturx.DirectDebit | None = None,
+    delivery: facturx.Party | None = None,
+) -> facturx.FacturXInvoice:
+    """The invoice as EN 16931 data. ``direct_debit`` is the SEPA mandate that pays it,
+    when there is one; ``delivery`` the place of supply when it is not the member's
+    address (Coin stores neither yet: the callers that know pass them)."""
+    bank = isp_context()["bank"]
+    details = list(invoice.details.all())
+    amounts = [printed_amounts(detail) for detail in details]
+    totals = printed_totals(invoice, amounts)
+    lines = [
+        facturx.Line(
+            number=str(index),
+            name=detail.label,
+            quantity=detail.quantity,
+            unit_price=detail.amount,
+            net=line.net,
+            rate=Decimal(detail.tax).normalize(),
+            period_from=detail.period_from,
+            period_to=detail.period_to,
+        )
+        for index, (detail, line) in enumerate(zip(details, amounts, strict=True), start=1)
+    ]
+    paid = invoice.status == Invoice.Status.CLOSED
     return facturx.FacturXInvoice(
         number=invoice.number or "",
         issue_date=invoice.date,
-        seller=seller,
-        buyer=buyer,
+        seller=seller_party(),
+        buyer=buyer_party(invoice.member),
+        lines=lines,
         net_total=totals.net,
         tax_total=totals.tax,
         grand_total=totals.total,
         due_date=invoice.date_due,
-        payment_reference=payment_reference(invoice),
+        payment_terms=payment_terms(invoice),
+        payment_reference=invoice_creditor_reference(invoice) or payment_reference(invoice),
         iban=getattr(bank, "iban", "") or "",
+        bic=getattr(bank, "bic", "") or "",
+        direct_debit=direct_debit,
         exemption_reason=settings.INVOICE_VAT_MENTION,
+        exemption_code=settings.INVOICE_VAT_EXEMPTION_CODE,
+        vat_on_debits=settings.INVOICE_VAT_ON_DEBITS,
+        business_process=facturx.SERVICES_PAID if paid else facturx.SERVICES,
         tax_groups=facturx.tax_groups(
             (detail.tax, line.net, line.tax) for detail, line in zip(details, amounts, strict=True)
         ),
+        notes=legal_notes(),
+        delivery=delivery,
+        paid_amount=totals.total if paid else Decimal("0.00"),
+    )
+
+
+def payment_terms(invoice: Invoice) -> str:
+    """BT-20, in the invoice's language (French by default, like the PDF)."""
+    if invoice.date_due is None:
+        return ""
+    with translation.override(bill_language(invoice.member)):
+        return translation.gettext("Payable by %(date)s, by bank transfer.") % {
+            "date": invoice.date_due.strftime("%d/%m/%Y")
+        }
+
+
+def credit_note_amounts(credit_note: CreditNote) -> tuple[Decimal, Decimal, Decimal]:
+    """(VAT rate, net, tax) of a credit note: its amount includes the VAT of the
+    invoice it credits when all that invoice's lines share one rate, none otherwise."""
+    rates = {Decimal(rate).normalize() for rate in credit_note.invoice.details.values_list("tax", flat=True)}
+    rate = rates.pop() if len(rates) == 1 else Decimal(0)
+    net = round_money(credit_note.amount * 100 / (100 + rate))
+    return rate, net, credit_note.amount - net
+
+
+def credit_note_data(credit_note: CreditNote) -> facturx.FacturXInvoice:
+    """The credit note as an EN 16931 credit note (type 381) referring to its invoice
+    (BT-25): one line, the credited amount with its reason."""
+    rate, net, tax = credit_note_amounts(credit_note)
+    invoice = credit_note.invoice
+    return facturx.FacturXInvoice(
+        number=credit_note.number or "",
+        issue_date=credit_note.date,
+        type_code=facturx.CREDIT_NOTE_TYPE_CODE,
+        seller=seller_party(),
+        buyer=buyer_party(credit_note.member),
+        lines=[
+            facturx.Line(
+                number="1", name=credit_note.reason, quantity=Decimal(1), unit_price=net, net=net, rate=rate
+            )
+        ],
+        net_total=net,
+        tax_total=tax,
+        grand_total=credit_note.amount,
+        exemption_reason=settings.INVOICE_VAT_MENTION,
+        exemption_code=settings.INVOICE_VAT_EXEMPTION_CODE,
+        vat_on_debits=settings.INVOICE_VAT_ON_DEBITS,
+        tax_groups=[facturx.TaxGroup(rate=rate, basis=net, tax=tax)],
+        notes=legal_notes(),
+        preceding_invoice=invoice.number or "",
+        preceding_invoice_date=invoice.date,
     )
 
 
@@ -409,28 +572,66 @@ def facturx_xml(invoice: Invoice) -> bytes:
     return facturx.build_xml(facturx_data(invoice))
 
 
+def credit_note_xml(credit_note: CreditNote) -> bytes:
+    return facturx.build_xml(credit_note_data(credit_note))
+
+
+def einvoice_xml(bill: Invoice | CreditNote) -> bytes:
+    """A validated invoice's or credit note's CII XML, for an e-invoicing platform."""
+    if not is_final(bill):
+        raise ValueError(f"{bill} is not validated: it has no e-invoice.")
+    return facturx_xml(bill) if isinstance(bill, Invoice) else credit_note_xml(bill)
+
+
+def xml_filename(bill: Invoice | CreditNote) -> str:
+    return f"{pdf_filename(bill)[: -len('.pdf')]}.xml"
+
+
+def facturx_enabled() -> bool:
+    return bool(settings.INVOICE_FACTURX)
+
+
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice as PDF bytes (a Factur-X PDF/A-3b when INVOICE_FACTURX is set and
     the invoice is validated: a draft has no number to declare)."""
-    xml = facturx_xml(invoice) if settings.INVOICE_FACTURX and invoice.is_validated else None
-    return render_pdf(INVOICE_TEMPLATE, invoice_context(invoice), facturx_xml=xml)
+    xml = facturx_xml(invoice) if facturx_enabled() and invoice.is_validated else None
+    return render_pdf(
+        INVOICE_TEMPLATE, invoice_context(invoice), facturx_xml=xml, language=bill_language(invoice.member)
+    )
 
 
 def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
-    return render_pdf(CREDIT_NOTE_TEMPLATE, credit_note_context(credit_note))
+    """The credit note as PDF bytes (Factur-X, type 381, once validated, like invoices)."""
+    final = bool(credit_note.number) and credit_note.validated_at is not None
+    xml = credit_note_xml(credit_note) if facturx_enabled() and final else None
+    return render_pdf(
+        CREDIT_NOTE_TEMPLATE,
+        credit_note_context(credit_note),
+        facturx_xml=xml,
+        language=bill_language(credit_note.member),
+    )
 
 
 def render_receipt_pdf(receipt: Receipt) -> bytes:
-    return render_pdf(RECEIPT_TEMPLATE, receipt_context(receipt))
+    return render_pdf(RECEIPT_TEMPLATE, receipt_context(receipt), language=bill_language(receipt.member))
 
 
 # --- Storing ----------------------------------------------------------------------------
 
 
+# What a bill's file is called, by language (ASCII: it goes into HTTP headers and
+# zips); a language not listed gets the English names.
+FILE_NAMES = {
+    "fr": {"Invoice": "facture", "CreditNote": "avoir", "Receipt": "recu"},
+    "en": {"Invoice": "invoice", "CreditNote": "credit-note", "Receipt": "receipt"},
+}
+
+
 def pdf_filename(bill: Bill) -> str:
     """The name a bill's PDF is downloaded or attached under."""
-    prefix = {Invoice: "facture", CreditNote: "avoir", Receipt: "recu"}[type(bill)]
-    return f"{prefix}-{bill.number}.pdf"
+    names = FILE_NAMES.get(bill_language(bill.member)[:2], FILE_NAMES["en"])
+    prefix = names[type(bill).__name__]
+    return f"{get_valid_filename(prefix)}-{bill.number}.pdf"
 
 
 def render_bill_pdf(bill: Bill) -> bytes:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django_tasks import task
 
+from coin.billing import pdf_batch
 from coin.billing.emails import send_new_invoice_email
 from coin.billing.models import CreditNote, Invoice, Receipt
 from coin.billing.pdf import ensure_pdf
@@ -38,9 +39,17 @@ def send_new_invoice_email_task(invoice_id: int) -> bool:
 
 @task()
 def render_invoice_pdfs_task(invoice_ids: list[int]) -> list[str]:
-    """render_invoice_pdf_task() for each of several invoices (a charge run's batch
-    queues one task, not one per invoice)."""
-    return _each(invoice_ids, render_invoice_pdf_task.call, "render the PDF of")
+    """Render and store the PDFs of several invoices (a charge run's batch queues one
+    task, not one per invoice), on every core (pdf_batch.py). One that fails does not
+    stop the others; the task then fails, naming them."""
+    processes = pdf_batch.processes_for(len(invoice_ids))
+    if processes <= 1:
+        return _each(invoice_ids, render_invoice_pdf_task.call, "render the PDF of")
+    names, failed = pdf_batch.render_invoice_pdfs(invoice_ids, processes)
+    if failed:
+        numbers = ", ".join(f"#{pk}" for pk in failed)
+        raise RuntimeError(f"Could not render the PDF of invoice(s) {numbers} (see the log).")
+    return names
 
 
 @task()

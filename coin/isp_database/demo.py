@@ -35,6 +35,7 @@ def load(stdout) -> None:
         locality="Lyon",
         region="Auvergne-Rhône-Alpes",
         country_name="France",
+        siret="90000000100017",  # fictitious, with valid check digits: invoices need one
     )
     BankInfo.objects.create(
         isp=isp,

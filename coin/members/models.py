@@ -17,6 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from coin.dates import add_months
 
 
+def validate_siren(value: str) -> None:
+    """A SIREN: 9 digits whose Luhn checksum holds (python-stdnum's check)."""
+    from stdnum.fr import siren
+
+    if value and not siren.is_valid(value):
+        raise ValidationError(_("Not a valid SIREN (9 digits)."), code="invalid")
+
+
 class MemberQuerySet(models.QuerySet):
     def members(self) -> "MemberQuerySet":
         """Who is a member is the ``status`` field, not the fees."""
@@ -65,6 +73,13 @@ class Member(AbstractUser):
     type = models.CharField(_("type"), max_length=20, choices=Type.choices, default=Type.NATURAL_PERSON)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     organization_name = models.CharField(_("organization name"), max_length=200, blank=True)
+    siren = models.CharField(
+        _("SIREN"),
+        max_length=9,
+        blank=True,
+        validators=[validate_siren],
+        help_text=_("A legal entity's SIREN (9 digits): printed on its invoices and e-invoices."),
+    )
     nickname = models.CharField(_("nickname"), max_length=64, blank=True)
     address = models.TextField(_("address"), blank=True)
     postal_code = models.CharField(_("postal code"), max_length=16, blank=True)

@@ -15,7 +15,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coin.billing import documents
+from coin.billing import documents, einvoice_export
 from coin.billing.api.serializers import (
     CreditNoteCreateSerializer,
     CreditNoteSerializer,
@@ -48,11 +48,32 @@ PDF_RESPONSE = {
 }
 
 
+XML_RESPONSE = {
+    (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The CII XML (EN 16931).")),
+    409: OpenApiResponse(description=_("A draft has no e-invoice.")),
+}
+ZIP_RESPONSE = {
+    (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("A zip of CII XML files.")),
+    400: OpenApiResponse(description=_("The period is not valid: the field and the reason.")),
+}
+FILE_ACTIONS = ("pdf", "xml", "einvoices")
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": _("The period ends before it starts.")})
+        return attrs
+
+
 class PdfMixin:
     def perform_content_negotiation(self, request, force=False):
         # The PDF is not rendered by DRF: a client asking for application/pdf gets it,
         # and an error (404, 403) in JSON.
-        return super().perform_content_negotiation(request, force=force or self.action == "pdf")
+        return super().perform_content_negotiation(request, force=force or self.action in FILE_ACTIONS)
 
 
 class InvoiceViewSet(PdfMixin, viewsets.ReadOnlyModelViewSet):
@@ -86,6 +107,29 @@ class InvoiceViewSet(PdfMixin, viewsets.ReadOnlyModelViewSet):
         """The invoice's PDF (a draft's is a preview, rendered each time)."""
         return documents.invoice_pdf_response(self.get_object())
 
+    @extend_schema(responses=XML_RESPONSE)
+    @action(detail=True)
+    def xml(self, request, pk=None):
+        """The validated invoice's e-invoice (CII XML, EN 16931), for an e-invoicing platform."""
+        invoice = self.get_object()
+        if not invoice.is_validated:
+            return Response({"detail": _("A draft has no e-invoice.")}, status.HTTP_409_CONFLICT)
+        return einvoice_export.xml_response(invoice)
+
+    @extend_schema(parameters=[PeriodSerializer], responses=ZIP_RESPONSE)
+    @action(detail=False)
+    def einvoices(self, request):
+        """The e-invoices (CII XML) of the validated invoices and credit notes of a
+        period (``start`` and ``end`` included), as one zip; the credit notes only
+        with the permission to view them."""
+        period = PeriodSerializer(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        start, end = period.validated_data["start"], period.validated_data["end"]
+        # Credit notes only for who may see them (the endpoint needs view_invoice).
+        notes = request.user.has_perm("billing.view_creditnote")
+        bills = einvoice_export.period_bills(start, end, credit_notes=notes)
+        return einvoice_export.zip_response(bills, einvoice_export.zip_name(start, end))
+
 
 class CreditNoteViewSet(PdfMixin, viewsets.ReadOnlyModelViewSet):
     """Credit notes: each cancels all or part of a validated invoice."""
@@ -112,6 +156,15 @@ class CreditNoteViewSet(PdfMixin, viewsets.ReadOnlyModelViewSet):
     def pdf(self, request, pk=None):
         """The credit note's PDF."""
         return documents.credit_note_pdf_response(self.get_object())
+
+    @extend_schema(responses=XML_RESPONSE)
+    @action(detail=True)
+    def xml(self, request, pk=None):
+        """The validated credit note's e-invoice (CII XML, type 381)."""
+        note = self.get_object()
+        if note.validated_at is None or not note.number:
+            return Response({"detail": _("A draft has no e-invoice.")}, status.HTTP_409_CONFLICT)
+        return einvoice_export.xml_response(note)
 
 
 class PaymentViewSet(viewsets.ReadOnlyModelViewSet):

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from coin.billing import facturx, pdf
+from coin.billing.references import invoice_creditor_reference
 from coin.billing.tests.documents_support import IBAN, line, make_invoice, pdf_reader
 
 pytestmark = pytest.mark.django_db
@@ -58,22 +59,20 @@ def test_facturx_invoice_carries_its_xml(invoice, tmp_path):
 
     root = ET.fromstring(xml)
     assert root.tag == f"{{{NS['rsm']}}}CrossIndustryInvoice"
-    assert (
-        text(root, ".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")
-        == "urn:factur-x.eu:1p0:basicwl"
-    )
+    assert text(root, ".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == "urn:cen.eu:en16931:2017"
     assert text(root, "rsm:ExchangedDocument/ram:ID") == "2026-03-000007"
     assert text(root, "rsm:ExchangedDocument/ram:TypeCode") == "380"
     assert text(root, "rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString") == "20260301"
     seller = root.find(".//ram:SellerTradeParty", NS)
     assert text(seller, "ram:Name") == "Association Réseau Libre du Plateau"
     siret = seller.find("ram:SpecifiedLegalOrganization/ram:ID", NS)
-    assert (siret.text, siret.get("schemeID")) == ("12345678900017", "0009")
+    assert (siret.text, siret.get("schemeID")) == ("123456789", "0002")
+    assert text(seller, "ram:GlobalID") == "12345678900017"
     assert text(seller, "ram:PostalTradeAddress/ram:CountryID") == "FR"
     assert text(root, ".//ram:BuyerTradeParty/ram:Name") == "Camille Martin"
     settlement = root.find(".//ram:ApplicableHeaderTradeSettlement", NS)
     assert text(settlement, "ram:InvoiceCurrencyCode") == "EUR"
-    assert text(settlement, "ram:PaymentReference") == "2026-03-000007 camille"
+    assert text(settlement, "ram:PaymentReference") == invoice_creditor_reference(invoice)
     assert text(settlement, ".//ram:IBANID") == IBAN
     assert text(settlement, ".//ram:DueDateDateTime/udt:DateTimeString") == "20260331"
     tax = settlement.find("ram:ApplicableTradeTax", NS)
@@ -96,12 +95,12 @@ def test_facturx_pdf_is_pdf_a3b_with_an_associated_file(invoice):
     associated = catalog["/AF"]
     assert len(associated) == 1
     filespec = associated[0].get_object()
-    assert filespec["/AFRelationship"] == "/Data"
+    assert filespec["/AFRelationship"] == "/Alternative"
     assert filespec["/F"] == "factur-x.xml"
     assert catalog["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
     xmp = catalog["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
-    assert "<fx:ConformanceLevel>BASIC WL</fx:ConformanceLevel>" in xmp
+    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
     assert "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
     assert "<pdfaSchema:prefix>fx</pdfaSchema:prefix>" in xmp
     assert xmp.count("<rdf:RDF") == 1  # one RDF per XMP packet
@@ -136,13 +135,13 @@ def test_vat_groups_by_rate(member, full_isp):
     root = ET.fromstring(pdf.facturx_xml(invoice))
     groups = [
         (text(tax, "ram:CategoryCode"), text(tax, "ram:RateApplicablePercent"), text(tax, "ram:BasisAmount"))
-        for tax in root.iterfind(".//ram:ApplicableTradeTax", NS)
+        for tax in root.iterfind(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
     ]
     assert groups == [("E", "0.00", "8.00"), ("S", "20.00", "7.50")]
     # Only the exempt group carries the exemption reason.
     assert [
         tax.find("ram:ExemptionReason", NS) is not None
-        for tax in root.iterfind(".//ram:ApplicableTradeTax", NS)
+        for tax in root.iterfind(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
     ] == [
         True,
         False,
