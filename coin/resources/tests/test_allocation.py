@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from coin.resources.allocation import (
+    HINT_SLACK,
     PoolExhausted,
     allocate,
     allocate_offer_subnets,
@@ -150,9 +151,11 @@ def test_allocation_cost_does_not_grow_with_the_pool_or_its_subnets(make_pool):
     for _ in range(300):
         allocate_subnet(pool_v6)
         allocate_subnet(pool_v4)
-    assert queries_for(pool_v6) == first_v6
-    assert queries_for(pool_v4) == first_v4
-    assert first_v6 == first_v4 <= 3 + lock_statements()
+    # The search, the insert, and the hint's move once every HINT_SLACK subnets.
+    assert first_v6 == first_v4 <= 2 + lock_statements()
+    assert max(queries_for(pool_v6) for _ in range(HINT_SLACK)) == first_v6 + 1
+    assert max(queries_for(pool_v4) for _ in range(HINT_SLACK)) == first_v4 + 1
+    assert min(queries_for(pool_v4) for _ in range(HINT_SLACK)) == first_v4
 
 
 def lock_statements() -> int:
@@ -242,9 +245,9 @@ def test_a_fixture_load_moves_the_hint_too(make_pool, tmp_path):
         )
     )
     call_command("loaddata", str(fixture), verbosity=0)
-    assert allocate_subnet(pool).inet == net("10.9.0.40/32")
     pool.refresh_from_db()
-    assert pool.allocation_hint.endswith(str(int(ipaddress.ip_address("10.9.0.41"))))
+    assert pool.allocation_hint.endswith(str(int(ipaddress.ip_address("10.9.0.40"))))
+    assert allocate_subnet(pool).inet == net("10.9.0.40/32")
 
 
 def test_free_blocks_and_usage(make_pool):
