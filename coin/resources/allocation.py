@@ -9,8 +9,8 @@ Cost: never proportional to the size of the pool (a /32 IPv6 pool of /56s holds
 first gap that holds an aligned block. It starts at the pool's *allocation hint*,
 an address below which every address is known to be allocated: allocation moves
 it up past what it hands out (once the search from it has had to look at a few
-subnets, HINT_SLACK: one statement saved in most allocations), and freeing space (deleting or moving a subnet)
-moves it back down (coin.resources.changes). Filling a pool from the bottom thus
+subnets, HINT_SLACK: one statement saved in most allocations), and freeing space
+(deleting or moving a subnet) moves it back down (coin.resources.changes). Filling a pool from the bottom thus
 costs a few indexed queries per allocation whatever the number of subnets.
 
 Concurrency: every writer of a pool's subnets (allocation, a subnet typed by hand)
@@ -358,12 +358,15 @@ def _allocate_locked(subnet: IPSubnet, prefixlen: int | None) -> ValidationError
     if search.block is None:
         return PoolExhausted(pool, size)
     subnet.inet = network_from_range(pool.inet.version, search.block, size)
+    # A subnet that moves frees its old block, below the lowest free address the
+    # search saw maybe: saving it lowers the hint there, which must stay.
+    moved = not subnet._state.adding
     try:
         subnet.store(check_overlap=False)
     except BaseException:
         subnet.inet = None
         raise
-    if search.walked >= HINT_SLACK or not search_from_hint:
+    if not moved and (search.walked >= HINT_SLACK or not search_from_hint):
         hint = make_key(pool.inet.version, search.lowest_free)
         IPPool.objects.filter(pk=pool.pk).update(allocation_hint=hint)
         pool.allocation_hint = hint
