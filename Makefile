@@ -11,7 +11,7 @@ messages:    ## refresh and compile the French translation
 # error (a crash, or a goal it checks itself) is recorded as FAIL and the others still run.
 BENCH_PG = .venv/bin/python -m tests.harness.postgres -- .venv/bin/python
 BENCH_FAILED = .venv/bin/python bench/report.py --failed
-bench:       ## benchmarks on a private PostgreSQL cluster, ending with one table of ratios and goals (about 20 min)
+bench:       ## benchmarks on a private PostgreSQL cluster, ending with one table of ratios and goals (7 to 12 min)
 	.venv/bin/python bench/report.py --reset
 	$(BENCH_PG) bench/bench_allocation.py $(ALLOCATION_ARGS) || $(BENCH_FAILED) bench_allocation.py  # resources: allocation vs plain inserts
 	$(BENCH_PG) bench/bench_pdf.py $(PDF_ARGS) || $(BENCH_FAILED) bench_pdf.py  # invoice PDFs per second per core vs a minimal WeasyPrint page
@@ -22,7 +22,7 @@ bench:       ## benchmarks on a private PostgreSQL cluster, ending with one tabl
 	$(BENCH_PG) bench/bench_billing_page.py $(BILLING_PAGE_ARGS) || $(BENCH_FAILED) bench_billing_page.py  # portal: billing page, 500 vs 15 invoices
 	.venv/bin/python bench/report.py
 CHARGE_MEMBERS ?= 10000 100000
-bench-quick: ## the same benchmarks at smaller sizes, a glance for regressions (about 6 min); the goals are the full run's
+bench-quick: ## the same benchmarks at smaller sizes, a glance for regressions (about 4 min); the goals are the full run's
 	$(MAKE) bench CHARGE_MEMBERS=10000 ALLOCATION_ARGS="--count 5000 --samples 200" PDF_ARGS="--count 20" \
 		VPN_ARGS="--accounts 2000" RADIUS_ARGS="--accounts 2000 --requests 50" COA_ARGS="--requests 300 --rounds 1" \
 		BILLING_PAGE_ARGS="--runs 50"
