@@ -46,7 +46,12 @@ from django.db import connection, models  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from report import record  # noqa: E402  (bench/ is the script's folder)
 
-from coin.resources.allocation import allocate_subnet, check_allocatable_subnet, save_subnet  # noqa: E402
+from coin.resources.allocation import (  # noqa: E402
+    allocatable_range,
+    allocate_subnet,
+    check_allocatable_subnet,
+    save_subnet,
+)
 from coin.resources.ip import block_size, network_from_range  # noqa: E402
 from coin.resources.models import IPPool, IPSubnet  # noqa: E402
 
@@ -96,7 +101,11 @@ def run(network: str, twin: str, size: int, count: int) -> tuple[list[float], li
         plain.append(middle - start)
         allocated.append(end - middle)
     last = pool.subnets.order_by("-range_start").first()
-    assert pool.subnets.count() == count and last.inet == nth_block(pool, count - 1), "not lowest first"
+    first_address = allocatable_range(pool, size)[0]  # an IPv4 pool of /32s skips its network address
+    expected = network_from_range(
+        pool.inet.version, first_address + (count - 1) * block_size(pool.inet.version, size), size
+    )
+    assert pool.subnets.count() == count and last.inet == expected, "not lowest first"
     return plain, allocated
 
 
@@ -125,8 +134,8 @@ def admin_allocation(pool: IPPool) -> IPSubnet:
     return save_subnet(subnet)
 
 
-def run_admin(filled: int, samples: int) -> tuple[list[float], list[float], int]:
-    """(plain insert durations, admin allocation durations, statements of one)."""
+def run_admin(filled: int, samples: int) -> tuple[list[float], list[float], list[int]]:
+    """(plain insert durations, admin allocation durations, statements of each of 16 more)."""
     reset()
     pool = IPPool.objects.create(name="allocated", inet="2001:db8::/32", default_subnetsize=56)
     twin_pool = IPPool.objects.create(name="plain inserts", inet="2001:db9::/32", default_subnetsize=56)
@@ -142,10 +151,13 @@ def run_admin(filled: int, samples: int) -> tuple[list[float], list[float], int]
         end = time.perf_counter()
         plain.append(middle - start)
         allocated.append(end - middle)
-    with CaptureQueriesContext(connection) as context:
-        last = admin_allocation(pool)
-    assert last.inet == nth_block(pool, filled + samples), "not the lowest free block"
-    return plain, allocated, len(context.captured_queries)
+    counts = []
+    for _ in range(16):  # allocation moves the stored hint once every few subnets: count the most
+        with CaptureQueriesContext(connection) as context:
+            last = admin_allocation(pool)
+        counts.append(len(context.captured_queries))
+    assert last.inet == nth_block(pool, filled + samples + 15), "not the lowest free block"
+    return plain, allocated, counts
 
 
 def median_us(durations: list[float]) -> float:
@@ -207,19 +219,26 @@ def main() -> None:
     print(
         f"\nOne allocation as the admin makes it (full_clean + save), IPv6 /32 pool of /56, {samples} samples"
     )
-    print(f"  {'subnets already':16} {'statements':>10} {'plain insert':>14} {'allocation':>12} {'ratio':>7}")
+    print(
+        f"  {'subnets already':16} {'statements (mean)':>17} {'plain insert':>14} "
+        f"{'allocation':>12} {'ratio':>7}"
+    )
     empty_ratio = None
     for filled in fills:
-        plain, allocated, statements = run_admin(filled, samples)
+        plain, allocated, counts = run_admin(filled, samples)
+        statements = max(counts)
         alloc_us = median_us(allocated)
         ratio = alloc_us / median_us(plain)
         empty_ratio = ratio if empty_ratio is None else empty_ratio
-        print(f"  {filled:16,} {statements:10} {median_us(plain):11.0f} µs {alloc_us:9.0f} µs {ratio:6.2f}×")
+        print(
+            f"  {filled:16,} {statements:10} ({statistics.fmean(counts):.1f}) {median_us(plain):11.0f} µs "
+            f"{alloc_us:9.0f} µs {ratio:6.2f}×"
+        )
         label = f"admin allocation at {filled:,} subnets"
         if (
             connection.vendor == "postgresql"
         ):  # the goals are PostgreSQL's (SQLite adds BEGIN, COMMIT, a lock)
-            record(f"{label}: statements", "budget", statements, 8, unit="statements")
+            record(f"{label}: statements (most)", "budget", statements, 8, unit="statements")
             record(f"{label}: median time", "budget", alloc_us / 1000, 2, unit="ms")
         if filled:
             record(f"{label}: vs plain insert", "the same in an empty pool", ratio / empty_ratio, 1.2)

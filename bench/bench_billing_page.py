@@ -57,7 +57,6 @@ def member_with_history(
                 date_due=on + datetime.timedelta(days=30),
                 number=f"{on:%Y-%m}-{username[:1]}{n:05d}",
                 total=Decimal("8.00"),
-                validated_at=now,
                 status=Invoice.Status.OPEN,
             )
         )
@@ -69,6 +68,8 @@ def member_with_history(
                 for invoice in Invoice.objects.filter(member=member)
             ]
         )
+        # Drafts until their lines are in: a validated invoice takes no new line (trigger).
+        Invoice.objects.filter(member=member).update_drafts(validated_at=now)
         Payment.objects.bulk_create(
             [
                 Payment(member=member, amount=Decimal("8.00"), date=datetime.date(2020, 1, 1))

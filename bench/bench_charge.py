@@ -46,10 +46,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "thirdparty")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coin.settings_test")
 
 import django  # noqa: E402
-
-django.setup()
-
 from django.conf import settings  # noqa: E402
+
+# Tasks are queued in the database, as in production (settings_base), not run at once
+# as in the tests: the run pays for queueing, the worker for rendering. Set before
+# django.setup(), which may already reach the task backends (and keep their settings).
+settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -66,9 +69,6 @@ ON = datetime.date(2025, 3, 1)
 SIZES = (10_000, 100_000)
 # The floor's batches: what bulk_create does best here (larger ones gain nothing).
 REFERENCE_BATCH = 1000
-# Tasks are queued in the database, as in production (settings_base), not run at once
-# as in the tests: the run pays for queueing, the worker for rendering.
-settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 # --- The database ---------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Each benchmark calls ``record()`` for each workload it measures: the workload,
 what it is compared with (a reference measured in the same run), the ratio and
 the goal. ``python bench/report.py`` prints the table of what was recorded since
-``python bench/report.py --reset``, so a regression shows at a glance.
+``python bench/report.py --reset``, so a regression shows at a glance; ``make bench``
+records a benchmark that exits with an error (``--failed``) as a failed row and runs
+the others.
 
 The records go to ``var/bench-report.jsonl`` (``COIN_BENCH_REPORT`` to change it).
 """
@@ -57,8 +59,14 @@ def table(records: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reset", action="store_true", help="forget what was recorded (start of a run)")
-    if parser.parse_args().reset:
+    parser.add_argument("--failed", metavar="BENCHMARK", help="record that BENCHMARK exited with an error")
+    args = parser.parse_args()
+    if args.reset:
         REPORT.unlink(missing_ok=True)
+        return 0
+    if args.failed:
+        # Its own rows (if any) stay: this one says the table may lack some of them.
+        record(f"{args.failed} exited with an error", "its exit status", 1, 0, unit="error(s)")
         return 0
     records = rows()
     print("\n== Benchmarks: each workload against its reference, measured in the same run\n")

@@ -36,11 +36,11 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from coin.billing.bounds import check_invoice_total
-from coin.billing.charging import Period, charge_for
+from coin.billing.charging import Period, SubscriptionCharge, charge_for
 from coin.billing.invoices import Line, check_lines, insert_drafts, number_drafts
 from coin.billing.models import Invoice, InvoiceDetail
 from coin.members.models import Member
-from coin.offers.models import OfferSubscription
+from coin.offers.models import Offer, OfferSubscription
 
 
 class AddDays(Func):
@@ -99,6 +99,9 @@ def subscriptions_to_charge(on: datetime.date) -> QuerySet:
     )
 
 
+# Kinds of subscription (dates, offer, last billed day) whose charge a run remembers.
+CHARGE_CACHE_SIZE = 4096
+
 # Subscriptions read per query. A page is a few hundred kilobytes whatever the number of
 # members; larger pages save little (a query per page).
 PAGE_SIZE = 2000
@@ -114,23 +117,33 @@ def subscription_pages(on: datetime.date, page_size: int | None = None) -> Itera
     next page; a member with more subscriptions than a page is read on their own.
     """
     size = page_size or PAGE_SIZE
-    query = subscriptions_to_charge(on)
+    # The few offers are read once per run and shared, not joined to every row: one
+    # object per offer instead of one per subscription.
+    query = subscriptions_to_charge(on).select_related(None).select_related("member")
+    offers: dict[int, Offer] = {}
     after = None
     while True:
-        page = _read((query if after is None else query.filter(member_id__gt=after))[:size])
+        page = _read((query if after is None else query.filter(member_id__gt=after))[:size], offers)
         if len(page) < size:
             if page:
                 yield page
             return
         last = page[-1].member_id
         complete = [subscription for subscription in page if subscription.member_id != last]
-        yield complete or _read(query.filter(member_id=last))
+        yield complete or _read(query.filter(member_id=last), offers)
         after = complete[-1].member_id if complete else last
 
 
-def _read(query: QuerySet) -> list:
+def _read(query: QuerySet, offers: dict[int, Offer]) -> list:
     with without_jit():
-        return list(query)
+        page = list(query)
+    missing = {subscription.offer_id for subscription in page} - offers.keys()
+    if missing:
+        offers.update(Offer.objects.in_bulk(missing))
+    cache_offer = OfferSubscription.offer.field.set_cached_value
+    for subscription in page:
+        cache_offer(subscription, offers[subscription.offer_id])
+    return page
 
 
 @contextlib.contextmanager
@@ -184,7 +197,10 @@ def initial_fees_line(subscription: OfferSubscription) -> Line:
 
 
 def lines_for(
-    subscription: OfferSubscription, on: datetime.date, day: Callable[[datetime.date], str] = _day
+    subscription: OfferSubscription,
+    on: datetime.date,
+    day: Callable[[datetime.date], str] = _day,
+    charge_for: Callable[..., SubscriptionCharge] = charge_for,
 ) -> list[Line]:
     offer = subscription.offer
     charge = charge_for(
@@ -224,8 +240,11 @@ def plan(on: datetime.date) -> Iterator[MemberCharge]:
     racing meet on the same member and one waits for the other), streamed page by page
     (subscription_pages)."""
     # Thousands of lines show the same few dates: each is formatted once per run (a
-    # tenth of the run's time otherwise).
+    # tenth of the run's time otherwise). Thousands of subscriptions share their dates,
+    # offer and last billed day too: what to bill is worked out once for each such
+    # kind (charge_for is a pure function of them), in a bounded cache.
     day = functools.cache(_day)
+    charge = functools.lru_cache(maxsize=CHARGE_CACHE_SIZE)(charge_for)
     check = LineChecks()
     for page in subscription_pages(on):
         for _member_id, group in groupby(page, key=lambda s: s.member_id):
@@ -233,7 +252,7 @@ def plan(on: datetime.date) -> Iterator[MemberCharge]:
             lines, failures = [], []
             for subscription in group:
                 try:
-                    subscription_lines = lines_for(subscription, on, day)
+                    subscription_lines = lines_for(subscription, on, day, charge)
                     check(subscription_lines)
                 except (ValueError, OverflowError, ValidationError) as error:
                     failures.append((subscription, _reason(error)))

@@ -8,8 +8,9 @@ Cost: never proportional to the size of the pool (a /32 IPv6 pool of /56s holds
 (find_free_block) walks the existing subnets in address order and stops at the
 first gap that holds an aligned block. It starts at the pool's *allocation hint*,
 an address below which every address is known to be allocated: allocation moves
-it up past what it hands out, and freeing space (deleting or moving a subnet)
-moves it back down (coin.resources.changes). Filling a pool from the bottom thus
+it up past what it hands out (once the search from it has had to look at a few
+subnets, HINT_SLACK: one statement saved in most allocations), and freeing space
+(deleting or moving a subnet) moves it back down (coin.resources.changes). Filling a pool from the bottom thus
 costs a few indexed queries per allocation whatever the number of subnets.
 
 Concurrency: every writer of a pool's subnets (allocation, a subnet typed by hand)
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,11 @@ from coin.resources.models import IPPool, IPSubnet, OfferIPPool
 
 FIRST_BATCH = 16
 MAX_BATCH = 4096
+#: Allocation moves the stored hint only once the search from it looked at this
+#: many subnets (a statement saved in most allocations); it stays right meanwhile
+#: (every address below it is still allocated) and the search from it fits in
+#: the first batch.
+HINT_SLACK = FIRST_BATCH // 2
 
 
 class PoolExhausted(ValidationError):
@@ -69,6 +75,8 @@ class BlockSearch:
     """An address such that every address from the search start up to it is
     allocated (the lowest free one when the search went that far; one past the
     pool when all is taken): the next allocation hint."""
+    walked: int = 0
+    """How many allocated ranges the search looked at."""
 
 
 def find_free_block(
@@ -87,7 +95,9 @@ def find_free_block(
     lowest_free: int | None = None
     candidate = align_up(cursor, size)
     found: int | None = None
+    walked = 0
     for range_first, range_last in used:
+        walked += 1
         if range_last < cursor:
             continue
         if lowest_free is None:
@@ -111,7 +121,7 @@ def find_free_block(
         lowest_free = min(cursor, last + 1)
     if found is not None and found == lowest_free:
         lowest_free = found + size
-    return BlockSearch(found, lowest_free)
+    return BlockSearch(found, lowest_free, walked)
 
 
 def iter_free_blocks(first: int, last: int, size: int, used: Iterable[tuple[int, int]]) -> Iterator[int]:
@@ -159,20 +169,28 @@ def used_ranges(network: IPNetwork, start: int) -> Iterator[tuple[int, int]]:
 
     No subnet starting below ``start`` can cover it when ``start`` is the pool's
     first address or its allocation hint: subnets lie inside their pool and every
-    address below the hint is allocated, so such a subnet would overlap another."""
+    address below the hint is allocated, so such a subnet would overlap another.
+
+    Plain SQL on the unique index of ``range_start``, not a QuerySet: building the
+    query through the ORM cost more than running it (every allocation searches
+    once or twice)."""
     version = network.version
-    start_key = make_key(version, start)
     last_key = make_key(version, int(network.broadcast_address))
-    batch = FIRST_BATCH
-    rows = IPSubnet.objects.filter(range_start__gte=start_key, range_start__lte=last_key)
+    table = connection.ops.quote_name(IPSubnet._meta.db_table)
+    page_sql = (
+        f"SELECT range_start, range_end FROM {table} WHERE range_start {{}} %s AND range_start <= %s "
+        "ORDER BY range_start LIMIT %s"
+    )
+    after, comparison, batch = make_key(version, start), ">=", FIRST_BATCH
     while True:
-        page = list(rows.order_by("range_start").values_list("range_start", "range_end")[:batch])
+        with connection.cursor() as cursor:
+            cursor.execute(page_sql.format(comparison), [after, last_key, batch])
+            page = cursor.fetchall()
         for range_start, range_end in page:
             yield key_value(range_start)[1], key_value(range_end)[1]
         if len(page) < batch:
             return
-        rows = IPSubnet.objects.filter(range_start__gt=page[-1][0], range_start__lte=last_key)
-        batch = min(batch * 4, MAX_BATCH)
+        after, comparison, batch = page[-1][0], ">", min(batch * 4, MAX_BATCH)
 
 
 def _hint_address(pool: IPPool) -> int | None:
@@ -307,8 +325,9 @@ def allocate(subnet: IPSubnet, prefixlen: int | None = None) -> IPSubnet:
     Raises PoolExhausted when the pool is full. Returns the subnet. An existing
     subnet moves to the new block.
 
-    The caller's pool object (``subnet.ip_pool``, when loaded) gets the moved
-    allocation hint, so that a loop allocating with one pool object stays cheap."""
+    The caller's pool object (``subnet.ip_pool``, when loaded) gets the pool's
+    allocation hint as stored (moved every HINT_SLACK subnets or so), so that a
+    loop allocating with one pool object stays cheap."""
     if subnet.ip_pool_id is None:
         raise ValidationError({"ip_pool": _("Choose the pool to allocate the subnet from.")})
     # No savepoint: every writer of the pool's subnets holds the pool's lock, so
@@ -332,21 +351,27 @@ def _allocate_locked(subnet: IPSubnet, prefixlen: int | None) -> ValidationError
         size = check_prefixlen(pool, prefixlen)
     except ValidationError as refusal:
         return refusal
-    search = search_pool(pool, size)
+    search, search_from_hint = search_pool(pool, size), True
     if search.block is None and pool.allocation_hint:
-        search = search_pool(pool, size, use_hint=False)  # a stale hint must not lose space
+        # A stale hint must not lose space.
+        search, search_from_hint = search_pool(pool, size, use_hint=False), False
     if search.block is None:
         return PoolExhausted(pool, size)
     subnet.inet = network_from_range(pool.inet.version, search.block, size)
+    # A subnet that moves frees its old block, below the lowest free address the
+    # search saw maybe: saving it lowers the hint there, which must stay.
+    moved = not subnet._state.adding
     try:
         subnet.store(check_overlap=False)
     except BaseException:
         subnet.inet = None
         raise
-    hint = make_key(pool.inet.version, search.lowest_free)
-    IPPool.objects.filter(pk=pool.pk).update(allocation_hint=hint)
+    if not moved and (search.walked >= HINT_SLACK or not search_from_hint):
+        hint = make_key(pool.inet.version, search.lowest_free)
+        IPPool.objects.filter(pk=pool.pk).update(allocation_hint=hint)
+        pool.allocation_hint = hint
     if type(subnet).ip_pool.is_cached(subnet):
-        subnet.ip_pool.allocation_hint = hint
+        subnet.ip_pool.allocation_hint = pool.allocation_hint
     return None
 
 

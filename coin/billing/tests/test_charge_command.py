@@ -207,7 +207,7 @@ def test_queries_do_not_grow_per_subscription(
     for person in members:
         subscribe(person, vpn, "2024-06-15")
         subscribe(person, yearly, "2024-06-15")
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # jit off, the page, its offers (once per run)
         planned = list(charge_run.plan(d("2025-03-01")))
     assert len(planned) == 10 and all(len(c.lines) == 11 for c in planned)
     with django_assert_max_num_queries(10 * 14):
