@@ -35,6 +35,7 @@ from django.utils.text import get_valid_filename
 
 from coin.billing import facturx
 from coin.billing.ledger import payment_reference
+from coin.billing.mandates import creditor_identifier, mandate_for_invoice
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, Receipt
 from coin.billing.money import round_money
 from coin.billing.references import invoice_creditor_reference, printed
@@ -568,8 +569,18 @@ def credit_note_data(credit_note: CreditNote) -> facturx.FacturXInvoice:
     )
 
 
+def invoice_direct_debit(invoice: Invoice) -> facturx.DirectDebit | None:
+    """The mandate collecting the invoice, for its e-invoice's payment means (BT-89 to
+    BT-91), or None when it is paid otherwise (or the ISP has no creditor identifier)."""
+    mandate = mandate_for_invoice(invoice)
+    identifier = creditor_identifier() if mandate is not None else ""
+    if mandate is None or not identifier:
+        return None
+    return facturx.DirectDebit(mandate.reference, identifier, mandate.iban)
+
+
 def facturx_xml(invoice: Invoice) -> bytes:
-    return facturx.build_xml(facturx_data(invoice))
+    return facturx.build_xml(facturx_data(invoice, direct_debit=invoice_direct_debit(invoice)))
 
 
 def credit_note_xml(credit_note: CreditNote) -> bytes:

@@ -78,6 +78,7 @@ class MemberAdmin(UserAdmin):
                     "first_name",
                     "last_name",
                     "organization_name",
+                    "siren",
                     "nickname",
                 ]
             },

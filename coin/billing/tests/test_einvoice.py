@@ -128,6 +128,28 @@ def test_direct_debit_mandate_and_delivery_address(invoice):
     )
 
 
+def test_the_members_mandate_is_the_payment_means_of_their_invoices(invoice, member):
+    from coin.billing import direct_debit
+    from coin.isp_database.models import BankInfo
+
+    assert pdf.invoice_direct_debit(invoice) is None  # no creditor identifier, no mandate
+    BankInfo.objects.update(creditor_identifier="FR72ZZZ123456")
+    assert pdf.invoice_direct_debit(invoice) is None  # no mandate yet
+    mandate = direct_debit.create_mandate(
+        member,
+        iban="FR14 2004 1010 0505 0001 3M02 606",
+        account_holder=member.get_full_name(),
+        signed_on=datetime.date(2026, 2, 1),
+    )
+    xml = pdf.facturx_xml(invoice)
+    assert_valid(xml)
+    settlement = ET.fromstring(xml).find(".//ram:ApplicableHeaderTradeSettlement", NS)
+    assert settlement.findtext("ram:CreditorReferenceID", namespaces=NS) == "FR72ZZZ123456"
+    assert settlement.findtext(".//ram:DirectDebitMandateID", namespaces=NS) == mandate.reference
+    means = settlement.find(".//ram:SpecifiedTradeSettlementPaymentMeans", NS)
+    assert means.findtext("ram:TypeCode", namespaces=NS) == "59"
+
+
 def test_credit_note_is_type_381_referring_to_its_invoice(invoice):
     note = CreditNote.objects.create(
         invoice=invoice, member=invoice.member, amount=Decimal("8.00"), reason="Panne"

@@ -12,9 +12,9 @@ class MemberSerializer(serializers.ModelSerializer):
     class Meta:
         model = Member
         fields = [
-            "id", "username", "type", "status", "first_name", "last_name", "organization_name", "nickname",
-            "email", "address", "postal_code", "city", "country", "home_phone_number", "mobile_phone_number",
-            "resign_date", "send_membership_fees_email", "comments", "date_joined",
+            "id", "username", "type", "status", "first_name", "last_name", "organization_name", "siren",
+            "nickname", "email", "address", "postal_code", "city", "country", "home_phone_number",
+            "mobile_phone_number", "resign_date", "send_membership_fees_email", "comments", "date_joined",
         ]  # fmt: skip
         read_only_fields = ["date_joined"]
         extra_kwargs = {"username": {"required": False}}

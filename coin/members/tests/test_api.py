@@ -54,3 +54,15 @@ def test_a_fee_recorded_through_the_api_makes_a_pending_member_a_member(
     assert patched.status_code == 200
     fee.refresh_from_db()
     assert str(fee.amount) == "25.00" and len(mail.outbox) == 1
+
+
+def test_a_legal_entitys_siren_is_checked_and_kept(admin_client, member):
+    url = f"/api/members/{member.pk}/"
+    refused = admin_client.patch(url, {"siren": "123456788"}, content_type="application/json")
+    assert refused.status_code == 400 and "siren" in refused.json()
+    accepted = admin_client.patch(url, {"siren": "732829320"}, content_type="application/json")
+    assert accepted.status_code == 200, accepted.content
+    member.refresh_from_db()
+    assert member.siren == "732829320"
+    page = admin_client.get(f"/admin/members/member/{member.pk}/change/").content.decode()
+    assert 'name="siren"' in page
