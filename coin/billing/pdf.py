@@ -34,7 +34,8 @@ from django.utils import translation
 from django.utils.text import get_valid_filename
 
 from coin.billing import facturx
-from coin.billing.ledger import payment_reference
+from coin.billing.debt import is_fully_credited
+from coin.billing.ledger import payment_reference, with_amounts
 from coin.billing.mandates import creditor_identifier, mandate_for_invoice
 from coin.billing.models import CreditNote, Invoice, InvoiceDetail, Receipt
 from coin.billing.money import round_money
@@ -262,6 +263,14 @@ def buyer_siren(member: Any) -> str:
     return (getattr(member, "siren", "") or "") if member.type == Member.Type.LEGAL_ENTITY else ""
 
 
+def credited_in_full(invoice: Invoice) -> bool:
+    """A closed invoice that credit notes cancel entirely: nobody paid it, so its PDF
+    must not say "paid" (coin.billing.debt.is_fully_credited, on the stored amounts)."""
+    if invoice.status != Invoice.Status.CLOSED:
+        return False
+    return is_fully_credited(with_amounts(Invoice.objects.filter(pk=invoice.pk)).get())
+
+
 def invoice_context(invoice: Invoice, delivery: facturx.Party | None = None) -> dict[str, Any]:
     lines, all_amounts = [], []
     for detail in invoice.details.all():
@@ -293,6 +302,7 @@ def invoice_context(invoice: Invoice, delivery: facturx.Party | None = None) -> 
         "totals": printed_totals(invoice, all_amounts),
         "payment_reference": payment_reference(invoice),
         "creditor_reference": printed(invoice_creditor_reference(invoice)),
+        "credited_in_full": credited_in_full(invoice),
     }
 
 

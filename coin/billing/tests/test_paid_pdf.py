@@ -36,3 +36,17 @@ def test_a_paid_invoice_is_marked_paid(invoice):
     assert "acquittée" in text.lower() and "il ne reste rien à payer" in text and "Réglé 40,00 €" in text
     assert "À régler" not in text and "Net à payer" not in text
     assert "FR76 3000" not in text  # no bank details to pay it twice
+
+
+def test_a_fully_credited_invoice_is_not_marked_paid(invoice):
+    from coin.billing.invoices import issue_credit_note
+
+    issue_credit_note(invoice, Decimal("40.00"), "Service never delivered", datetime.date(2026, 1, 5))
+    invoice.refresh_from_db()
+    assert invoice.status == invoice.Status.CLOSED
+    text = flat_text(invoice)
+    stamp = text.replace(" ", "").lower()  # the stamp is letter-spaced
+    assert "annuléeparavoir" in stamp and "Des avoirs annulent cette facture" in text
+    assert "Crédité 40,00 €" in text
+    assert "acquittée" not in stamp and "Réglé" not in text
+    assert "À régler" not in text and "FR76 3000" not in text
