@@ -291,7 +291,7 @@ def test_an_isp_without_siret_is_warned_on_the_invoice_list(admin_client, full_i
     full_isp.registered_office.siret = ""
     full_isp.registered_office.save()
     assert isp_identity_problems()
-    response = admin_client.get("/admin/billing/invoice/", follow=True)
+    response = admin_client.get("/admin/billing/invoice/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "has no SIRET" in response.content.decode()
 
 
