@@ -3,6 +3,8 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 DEFAULTS: dict[str, Any] = {
     # Folders of more RADIUS dictionaries (files named dictionary*), read after Coin's own
@@ -23,6 +25,23 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_values: dict[str, Any] = {}
+
+
 def setting(name: str) -> Any:
-    """The value of a coa setting, or its default."""
-    return getattr(settings, name, DEFAULTS[name])
+    """The value of a coa setting, or its default.
+
+    Remembered: an unset setting costs Django a failed lookup each time, and validating
+    a CoA request reads RADIUS_DICTIONARY_DIRS (to see new dictionaries without a
+    restart). A change through override_settings (tests) is seen at once.
+    """
+    try:
+        return _values[name]
+    except KeyError:
+        value = _values[name] = getattr(settings, name, DEFAULTS[name])
+        return value
+
+
+@receiver(setting_changed)
+def _forget_changed_setting(*, setting: str, **kwargs: Any) -> None:
+    _values.pop(setting, None)
