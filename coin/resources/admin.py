@@ -354,14 +354,16 @@ def addresses_panel(member) -> str:
         .select_related("configuration__offersubscription")
         .order_by("range_start")
     )
-    rows = [
-        {
-            "subnet": subnet,
-            "reference": subnet.configuration.offersubscription.reference,
-            "url": reverse("admin:resources_ipsubnet_change", args=[subnet.pk]),
-        }
-        for subnet in subnets
-    ]
+    rows = []
+    for subnet in subnets:
+        assert subnet.configuration is not None  # of_member(): found through its configuration
+        rows.append(
+            {
+                "subnet": subnet,
+                "reference": subnet.configuration.offersubscription.reference,
+                "url": reverse("admin:resources_ipsubnet_change", args=[subnet.pk]),
+            }
+        )
     return render_to_string("admin/members/panels/addresses.html", {"subnets": rows})
 
 
