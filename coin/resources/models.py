@@ -11,7 +11,7 @@ On PostgreSQL, GiST exclusion constraints (migration 0002) make overlaps impossi
 even for writers that race past these checks.
 """
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +33,9 @@ from coin.resources.ip import (
     subnet_of,
 )
 from coin.resources.reverse_dns import check_ptr_address, normalise_hostname
+
+if TYPE_CHECKING:
+    from coin.resources.allocation import PoolUsage
 
 NETWORK_FIELDS = {"inet", "range_start", "range_end", "prefixlen"}
 
@@ -190,6 +193,10 @@ class IPPool(models.Model):
     )
 
     objects = PoolQuerySet.as_manager()
+
+    #: The pool's usage, set by the admin's list for the pools of its page (one
+    #: query for them all); not set otherwise.
+    usage_cache: "PoolUsage"
 
     class Meta:
         verbose_name = _("IP pool")
