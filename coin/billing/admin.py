@@ -574,22 +574,26 @@ def render_report(report: dict) -> str:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
+#: The bank import's fields, all read-only.
+BANK_IMPORT_FIELDS: tuple[str, ...] = (
+    "filename",
+    "file_format",
+    "sha256",
+    "imported_at",
+    "imported_by",
+    "payments_link",
+    "report_html",
+)
+
+
 @admin.register(BankImport)
 class BankImportAdmin(admin.ModelAdmin):
     list_display = ["imported_at", "filename", "file_format", "imported_by", "imported", "unmatched"]
     list_filter = ["file_format", "imported_at"]
     search_fields = ["filename", "sha256"]
     list_select_related = ["imported_by"]
-    fields = [
-        "filename",
-        "file_format",
-        "sha256",
-        "imported_at",
-        "imported_by",
-        "payments_link",
-        "report_html",
-    ]
-    readonly_fields = fields
+    fields = BANK_IMPORT_FIELDS
+    readonly_fields = BANK_IMPORT_FIELDS
 
     @admin.display(description=_("imported"))
     def imported(self, obj):
@@ -770,11 +774,17 @@ class MandateAdmin(admin.ModelAdmin):
         self.message_user(request, _("%d mandate(s) revoked.") % len(revoked), messages.SUCCESS)
 
 
+#: A collection's fields in its batch, all read-only.
+DIRECT_DEBIT_COLLECTION_FIELDS: tuple[str, ...] = (
+    "invoice", "mandate", "amount", "sequence", "end_to_end_id", "status", "return_reason",
+)  # fmt: skip
+
+
 class DirectDebitCollectionInline(admin.TabularInline):
     model = DirectDebitCollection
     extra = 0
-    fields = ["invoice", "mandate", "amount", "sequence", "end_to_end_id", "status", "return_reason"]
-    readonly_fields = fields
+    fields = DIRECT_DEBIT_COLLECTION_FIELDS
+    readonly_fields = DIRECT_DEBIT_COLLECTION_FIELDS
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -791,6 +801,12 @@ class PrepareDirectDebitsForm(forms.Form):
     dry_run = forms.BooleanField(label=_("dry run (make no file)"), required=False)
 
 
+#: A direct debit file's fields, all read-only.
+DIRECT_DEBIT_BATCH_FIELDS: tuple[str, ...] = (
+    "message_id", "collection_date", "total", "created_at", "download",
+)  # fmt: skip
+
+
 @admin.register(DirectDebitBatch)
 class DirectDebitBatchAdmin(admin.ModelAdmin):
     """pain.008 files: "add" prepares the file of a collection date (as the
@@ -799,8 +815,8 @@ class DirectDebitBatchAdmin(admin.ModelAdmin):
     list_display = ["message_id", "collection_date", "count", "total", "created_at", "download"]
     list_filter = ["collection_date"]
     search_fields = ["message_id"]
-    fields = ["message_id", "collection_date", "total", "created_at", "download"]
-    readonly_fields = fields
+    fields = DIRECT_DEBIT_BATCH_FIELDS
+    readonly_fields = DIRECT_DEBIT_BATCH_FIELDS
     inlines = [DirectDebitCollectionInline]
 
     def get_queryset(self, request):

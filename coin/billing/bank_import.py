@@ -35,7 +35,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypedDict
 
 import defusedxml
 import defusedxml.ElementTree
@@ -336,7 +336,8 @@ def import_keys(lines: list[BankLine]) -> list[str]:
     the line among the identical lines of the file (two identical transfers on one day
     are two payments, and the next statement that repeats them gives the same ranks).
     """
-    keys, seen = [], {}
+    keys: list[str] = []
+    seen: dict[tuple[str, str, str], int] = {}  # identity → lines with it so far
     for line in lines:
         if line.bank_id:
             key = f"id:{line.bank_id}"
@@ -349,6 +350,23 @@ def import_keys(lines: list[BankLine]) -> list[str]:
             key = "h:" + hashlib.sha256("|".join([*identity, str(rank)]).encode()).hexdigest()
         keys.append(key)
     return keys
+
+
+class ImportReport(TypedDict):
+    """What an import did, line by line (kept as ``BankImport.report``)."""
+
+    filename: str
+    format: str
+    credits: int
+    imported: int
+    matched: int
+    total: str
+    unmatched: list[dict[str, Any]]
+    duplicates: list[dict[str, Any]]
+    ignored: list[dict[str, Any]]
+    collections: int
+    returns: list[dict[str, Any]]
+    dry_run: bool
 
 
 @dataclass(frozen=True)
@@ -424,23 +442,27 @@ def find_match(label: str, references: Iterable[str] = ()) -> Match:
         return by_reference
     numbers = {"-".join(match.groups()) for match in INVOICE_NUMBER_RE.finditer(label)}
     if numbers:
-        members = set(
+        member_ids: set[int] = set(
             Invoice.objects.validated().filter(number__in=numbers).values_list("member_id", flat=True)
         )
-        if len(members) == 1:
-            return Match(Member.objects.get(pk=members.pop()), _("invoice number"))
-        if len(members) > 1:
+        if len(member_ids) == 1:
+            return Match(Member.objects.get(pk=member_ids.pop()), _("invoice number"))
+        if len(member_ids) > 1:
             return Match(None, _("invoice numbers of different members"))
 
-    references = {}
+    subscription_references: dict[int, str] = {}  # pk → the reference as written
     for match in _subscription_reference_re().finditer(label):
-        references[int(match.group("pk"))] = match.group(0)
-    if references:
-        subscriptions = OfferSubscription.objects.filter(pk__in=references).select_related("offer", "member")
-        members = {s.member for s in subscriptions if s.reference.lower() == references[s.pk].lower()}
-        if len(members) == 1:
-            return Match(members.pop(), _("subscription reference"))
-        if len(members) > 1:
+        subscription_references[int(match.group("pk"))] = match.group(0)
+    if subscription_references:
+        subscriptions = OfferSubscription.objects.filter(pk__in=subscription_references).select_related(
+            "offer", "member"
+        )
+        subscribers = {
+            s.member for s in subscriptions if s.reference.lower() == subscription_references[s.pk].lower()
+        }
+        if len(subscribers) == 1:
+            return Match(subscribers.pop(), _("subscription reference"))
+        if len(subscribers) > 1:
             return Match(None, _("subscription references of different members"))
 
     words = {word.lower() for word in re.findall(r"[\w.@+-]+", label)}
@@ -470,7 +492,7 @@ def match_member(label: str) -> Member | None:
 @dataclass
 class ImportResult:
     bank_import: BankImport | None
-    report: dict
+    report: "ImportReport"
 
     def summary(self) -> str:
         r = self.report
@@ -506,7 +528,7 @@ def _chunks(items: list, size: int = CHUNK_SIZE) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _record_returns(returns: list[camt.CamtTransaction], report: dict) -> None:
+def _record_returns(returns: list[camt.CamtTransaction], report: "ImportReport") -> None:
     """Debits that return direct debits (direct_debit.record_return), in the report."""
     for returned, key in zip(returns, import_keys([_as_line(t) for t in returns]), strict=True):
         outcome = direct_debit.record_return(
@@ -530,9 +552,10 @@ def _record_returns(returns: list[camt.CamtTransaction], report: dict) -> None:
 
 def existing_keys(keys: Iterable[str]) -> set[str]:
     """The import keys already recorded, looked up CHUNK_SIZE at a time."""
-    found = set()
+    found: set[str] = set()
     for chunk in _chunks(list(keys)):
-        found |= set(Payment.objects.filter(import_key__in=chunk).values_list("import_key", flat=True))
+        recorded = Payment.objects.filter(import_key__in=chunk).values_list("import_key", flat=True)
+        found |= {key for key in recorded if key is not None}  # all are: they matched a key
     return found
 
 
@@ -560,7 +583,7 @@ def import_statement(
     lines, ignored = parsed.lines, parsed.ignored
     keys = import_keys(lines)
     existing = existing_keys(keys) | direct_debit.existing_credit_keys(keys)
-    report = {
+    report: ImportReport = {
         "filename": filename,
         "format": parsed.kind,
         "credits": len(lines),

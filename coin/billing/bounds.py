@@ -102,7 +102,9 @@ def check_fields(model: type[models.Model], values: Mapping[str, object]) -> Non
     errors: dict[str, list[ValidationError]] = {}
     for name, value in values.items():
         try:
-            model._meta.get_field(name).run_validators(value)
+            field = model._meta.get_field(name)
+            assert isinstance(field, models.Field)  # a column of the inserted rows, not a reverse relation
+            field.run_validators(value)
         except ValidationError as error:
             errors[name] = error.error_list
     if errors:

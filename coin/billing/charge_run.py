@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -41,6 +42,9 @@ from coin.billing.invoices import Line, check_lines, insert_drafts, number_draft
 from coin.billing.models import Invoice, InvoiceDetail
 from coin.members.models import Member
 from coin.offers.models import Offer, OfferSubscription
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class AddDays(Func):
@@ -65,6 +69,13 @@ class AddDays(Func):
 # the command's report). The other columns are left in the database (a deferred field
 # is read if something asks for it).
 MEMBER_FIELDS = ("id", "username")
+
+
+class BilledDates(TypedDict):
+    """What ``subscriptions_to_charge()`` annotates each subscription with."""
+
+    billed_until: datetime.date | None
+    billed_before: bool
 
 
 def subscriptions_to_charge(on: datetime.date) -> QuerySet:
@@ -107,7 +118,9 @@ CHARGE_CACHE_SIZE = 4096
 PAGE_SIZE = 2000
 
 
-def subscription_pages(on: datetime.date, page_size: int | None = None) -> Iterator[list[OfferSubscription]]:
+def subscription_pages(
+    on: datetime.date, page_size: int | None = None
+) -> "Iterator[list[WithAnnotations[OfferSubscription, BilledDates]]]":
     """subscriptions_to_charge(on), a page at a time, each page holding all the
     subscriptions of its members (keyset pages on the member: ``member_id > last``, so
     each query is as cheap as the first, and nothing is held between pages: no cursor
@@ -134,7 +147,9 @@ def subscription_pages(on: datetime.date, page_size: int | None = None) -> Itera
         after = complete[-1].member_id if complete else last
 
 
-def _read(query: QuerySet, offers: dict[int, Offer]) -> list:
+def _read(
+    query: QuerySet, offers: dict[int, Offer]
+) -> "list[WithAnnotations[OfferSubscription, BilledDates]]":
     with without_jit():
         page = list(query)
     missing = {subscription.offer_id for subscription in page} - offers.keys()
@@ -197,7 +212,7 @@ def initial_fees_line(subscription: OfferSubscription) -> Line:
 
 
 def lines_for(
-    subscription: OfferSubscription,
+    subscription: "WithAnnotations[OfferSubscription, BilledDates]",
     on: datetime.date,
     day: Callable[[datetime.date], str] = _day,
     charge_for: Callable[..., SubscriptionCharge] = charge_for,
@@ -248,9 +263,10 @@ def plan(on: datetime.date) -> Iterator[MemberCharge]:
     check = LineChecks()
     for page in subscription_pages(on):
         for _member_id, group in groupby(page, key=lambda s: s.member_id):
-            group = list(group)
-            lines, failures = [], []
-            for subscription in group:
+            subscriptions = list(group)
+            lines: list[Line] = []
+            failures: list[SubscriptionFailure] = []
+            for subscription in subscriptions:
                 try:
                     subscription_lines = lines_for(subscription, on, day, charge)
                     check(subscription_lines)
@@ -259,7 +275,7 @@ def plan(on: datetime.date) -> Iterator[MemberCharge]:
                 else:
                     lines += subscription_lines
             if lines or failures:
-                yield MemberCharge(group[0].member, lines, failures=failures)
+                yield MemberCharge(subscriptions[0].member, lines, failures=failures)
 
 
 class LineChecks:

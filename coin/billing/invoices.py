@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum, Value
+from django.db.models import Field, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -222,13 +222,16 @@ def _per_invoice(invoices: list[Invoice], name: str) -> Value | RawSQL:
     a filter resolution per invoice, a tenth of a millisecond: a good part of a charge
     run's time per member. The values go as parameters, prepared by the field."""
     field = Invoice._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the invoice, not a relation to it
     first = getattr(invoices[0], name)
     if all(getattr(invoice, name) == first for invoice in invoices):
         return Value(first, output_field=field)
     params = []
     for invoice in invoices:
         params += [invoice.pk, field.get_db_prep_value(getattr(invoice, name), connection)]
-    pk = connection.ops.quote_name(Invoice._meta.pk.column)
+    pk_column = Invoice._meta.pk.column
+    assert pk_column is not None  # a concrete primary key
+    pk = connection.ops.quote_name(pk_column)
     return RawSQL(f"CASE {pk}{' WHEN %s THEN %s' * len(invoices)} END", params, output_field=field)
 
 

@@ -22,7 +22,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -75,6 +75,14 @@ def credited_sum() -> Money:
 
 def paid_sum() -> Money:
     return _money_sum(PaymentAllocation.objects.filter(invoice=OuterRef("pk")), "invoice", "amount")
+
+
+class InvoiceAmounts(TypedDict):
+    """What ``with_amounts()`` annotates each invoice with."""
+
+    credited: Decimal
+    paid: Decimal
+    remaining: Decimal
 
 
 def with_amounts(invoices: QuerySet[Any]) -> QuerySet[Any]:

@@ -109,8 +109,8 @@ def next_numbers(series: str, day: datetime.date, count: int) -> list[str]:
                 code="chronology",
             )
         _advance(sequence, series, day, count)  # cannot miss now: the row exists, is ours, and day is on time
-    last = sequence.values_list("last_value", flat=True).get()
-    return [format_number(series, day, value) for value in range(last - count + 1, last + 1)]
+    last_value = sequence.values_list("last_value", flat=True).get()
+    return [format_number(series, day, value) for value in range(last_value - count + 1, last_value + 1)]
 
 
 def _advance(sequence: QuerySet, series: str, day: datetime.date, count: int) -> bool:

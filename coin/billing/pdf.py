@@ -27,7 +27,6 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
-from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.template.loader import get_template
 from django.utils import translation
@@ -68,7 +67,9 @@ def allowed_roots() -> list[Path]:
     for entry in getattr(settings, "STATICFILES_DIRS", []):
         roots.append(entry[1] if isinstance(entry, (tuple, list)) else entry)
     for engine in settings.TEMPLATES:
-        roots.extend(engine.get("DIRS", []))
+        dirs = engine.get("DIRS", [])
+        assert isinstance(dirs, (list, tuple))  # Django's TEMPLATES: DIRS is a list of folders
+        roots.extend(dirs)
     for config in apps.get_app_configs():
         roots += [Path(config.path) / "templates", Path(config.path) / "static"]
     return [Path(root).resolve() for root in roots if root]
@@ -147,14 +148,15 @@ def _local_static_file(url: str) -> Path | None:
         path_prefix = "/" + urlsplit(prefix).path.strip("/") + "/"
         if parts.path.startswith(path_prefix):
             relative = parts.path[len(path_prefix) :]
+            found: str | Path | None
             if root is None:
                 found = finders.find(relative)  # joins safely: never outside its folders
                 if isinstance(found, list):
                     found = found[0] if found else None
             else:
-                found = (Path(root) / relative).resolve()
-                if not found.is_relative_to(Path(root).resolve()):  # /media/../../etc/…
-                    found = None
+                candidate = (Path(root) / relative).resolve()
+                # /media/../../etc/… is refused
+                found = candidate if candidate.is_relative_to(Path(root).resolve()) else None
             if found and Path(found).is_file():
                 return Path(found).resolve()
     return None
@@ -663,7 +665,7 @@ def render_bill_pdf(bill: Bill) -> bytes:
     return render_receipt_pdf(bill)
 
 
-def is_final(bill: models.Model) -> bool:
+def is_final(bill: Bill) -> bool:
     """Only a numbered, validated bill gets a stored PDF (a draft may still change)."""
     if isinstance(bill, Receipt):
         return bool(bill.number)
@@ -678,15 +680,20 @@ def store_pdf(bill: Bill) -> FieldFile:
     """
     if not is_final(bill):
         raise ValueError(f"{bill} is not validated: its PDF is not stored.")
+    number = bill.number
+    assert number  # is_final()
     data = render_bill_pdf(bill)
     year = bill.date.strftime("%Y")
-    bill.pdf.save(f"{year}/{get_valid_filename(bill.number)}.pdf", ContentFile(data), save=False)
+    bill.pdf.save(f"{year}/{get_valid_filename(number)}.pdf", ContentFile(data), save=False)
     type(bill).objects.filter(pk=bill.pk).update(pdf=bill.pdf.name)
     return bill.pdf
 
 
 def pdf_is_stored(bill: Bill) -> bool:
-    return bool(bill.pdf) and bill.pdf.storage.exists(bill.pdf.name)
+    name = bill.pdf.name
+    if not name:  # what bool(bill.pdf) tells
+        return False
+    return bill.pdf.storage.exists(name)
 
 
 def ensure_pdf(bill: Bill) -> FieldFile:

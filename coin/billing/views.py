@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,7 @@ from coin.billing.mandates import creditor_identifier, mandate_in_force
 from coin.billing.models import CreditNote, Invoice, Payment, PaymentAllocation, Receipt
 from coin.billing.references import invoice_creditor_reference, member_creditor_reference, printed
 from coin.isp_database.models import ISPInfo
+from coin.members.http import MemberRequest
 from coin.middleware import client_ip
 from coin.validation import add_to_form
 
@@ -54,7 +56,7 @@ def _page(request: HttpRequest, rows, parameter: str, plain=None) -> Page:
 
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: MemberRequest) -> HttpResponse:
     """Balance, what is owed and by when, bills with what remains to pay, credit notes,
     receipts and payments of the logged-in member (drafts are the association's
     business, not shown). Invoices and payments are paged: the page costs the same
@@ -105,7 +107,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_pdf(request: MemberRequest, pk: int) -> HttpResponseBase:
     """The PDF of a validated invoice, for its member or staff (404 for anybody else,
     so that invoice numbers cannot be probed)."""
     invoices = Invoice.objects.validated().select_related("member")
@@ -119,7 +121,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def credit_note_pdf(request: MemberRequest, pk: int) -> HttpResponseBase:
     """The PDF of a validated credit note, for its member or staff (404 for anybody
     else, as for invoices)."""
     notes = CreditNote.objects.filter(validated_at__isnull=False).select_related("member", "invoice")
@@ -143,7 +145,7 @@ class MandateForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def mandate(request: HttpRequest) -> HttpResponse:
+def mandate(request: MemberRequest) -> HttpResponse:
     """The logged-in member signs a SEPA direct-debit mandate online: their explicit
     consent (the box ticked) is recorded with its date, time and address. A new mandate
     replaces the one in force (a new account)."""

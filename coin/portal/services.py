@@ -69,6 +69,7 @@ def member_services(member, today: datetime.date) -> list[Service]:
     }
     subnets: dict[int, list[IPSubnet]] = {}
     for subnet in IPSubnet.objects.of_member(member).order_by("range_start"):
+        assert subnet.configuration_id is not None  # of_member(): found through its configuration
         subnets.setdefault(subnet.configuration_id, []).append(subnet)
     services = []
     for subscription in subscriptions:

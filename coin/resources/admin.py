@@ -1,6 +1,8 @@
 """Admin of pools, subnets, name servers, PTR records and the assignment history,
 plus the pools inline of the offer admin."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -37,12 +39,17 @@ from coin.resources.models import (
     name_server_problems,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class AddressSearchMixin:
     """Search boxes accept an address (rows containing it) or a network (rows
     inside or around it) besides the usual text search."""
 
-    search_help_text = _("Text, an address (e.g. 192.0.2.7) or a network (e.g. 2001:db8:1::/48).")
+    search_help_text: ClassVar["StrOrPromise | None"] = _(
+        "Text, an address (e.g. 192.0.2.7) or a network (e.g. 2001:db8:1::/48)."
+    )
 
     def get_search_results(self, request, queryset, search_term):
         found = address_search(queryset, search_term) if search_term else None
@@ -295,6 +302,13 @@ OngoingFilter = list_filter(
 )
 
 
+#: The history's fields, all read-only.
+ASSIGNMENT_FIELDS: tuple[str, ...] = (
+    "inet", "subnet", "subscription", "subscription_reference", "configuration",
+    "configuration_description", "member_username", "start", "end",
+)  # fmt: skip
+
+
 @admin.register(IPSubnetAssignment)
 class IPSubnetAssignmentAdmin(AddressSearchMixin, admin.ModelAdmin):
     """Read only: the history is written by Coin and purged by purge_ip_history."""
@@ -310,11 +324,8 @@ class IPSubnetAssignmentAdmin(AddressSearchMixin, admin.ModelAdmin):
     list_filter = [OngoingFilter, "start"]
     search_fields = ["subscription_reference", "member_username", "configuration_description"]
     date_hierarchy = "start"
-    fields = [
-        "inet", "subnet", "subscription", "subscription_reference", "configuration",
-        "configuration_description", "member_username", "start", "end",
-    ]  # fmt: skip
-    readonly_fields = fields
+    fields = ASSIGNMENT_FIELDS
+    readonly_fields = ASSIGNMENT_FIELDS
 
     @admin.display(description=_("network"), ordering="range_start")
     def network(self, assignment: IPSubnetAssignment) -> str:
@@ -354,14 +365,16 @@ def addresses_panel(member) -> str:
         .select_related("configuration__offersubscription")
         .order_by("range_start")
     )
-    rows = [
-        {
-            "subnet": subnet,
-            "reference": subnet.configuration.offersubscription.reference,
-            "url": reverse("admin:resources_ipsubnet_change", args=[subnet.pk]),
-        }
-        for subnet in subnets
-    ]
+    rows = []
+    for subnet in subnets:
+        assert subnet.configuration is not None  # of_member(): found through its configuration
+        rows.append(
+            {
+                "subnet": subnet,
+                "reference": subnet.configuration.offersubscription.reference,
+                "url": reverse("admin:resources_ipsubnet_change", args=[subnet.pk]),
+            }
+        )
     return render_to_string("admin/members/panels/addresses.html", {"subnets": rows})
 
 

@@ -14,7 +14,8 @@ Django has no network field, so:
   ``QuerySet.update()`` could bypass them, and the models refuse that.
 """
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -25,20 +26,22 @@ from django.utils.translation import gettext_lazy as _
 from coin.resources.ip import KEY_LENGTH, IPNetwork, end_key, parse_network, start_key
 
 
-class CIDRFormField(forms.CharField):
+class CIDRFormField(forms.Field):
+    """A text box whose cleaned value is a network (None when left empty): text
+    around it is stripped, as a ``CharField`` would."""
+
     default_error_messages = {"invalid": _("Enter an IPv4 or IPv6 network.")}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.pop("max_length", None)  # the cleaned value is a network, not text
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("maxlength", "43")
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> str:
         return "" if value is None else str(value)
 
-    def to_python(self, value) -> IPNetwork | None:
-        value = super().to_python(value)
-        if value in self.empty_values:
+    def to_python(self, value: Any) -> IPNetwork | None:
+        if value in self.empty_values or not str(value).strip():
             return None
         return parse_network(value)
 
@@ -96,6 +99,8 @@ class CIDRField(models.Field):
 class DerivedAttribute(DeferredAttribute):
     """Value computed from the model's source CIDRField whenever it is loaded."""
 
+    field: "DerivedFromCIDRMixin"
+
     def __get__(self, instance, cls=None):
         if instance is None:
             return self
@@ -112,8 +117,15 @@ class DerivedAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
-class DerivedFromCIDRMixin:
-    descriptor_class = DerivedAttribute
+if TYPE_CHECKING:
+    # What the mixin is mixed into: its methods call the field's own.
+    _DerivedFieldBase = models.Field[Any, Any]
+else:
+    _DerivedFieldBase = object
+
+
+class DerivedFromCIDRMixin(_DerivedFieldBase):
+    descriptor_class: type = DerivedAttribute
 
     def __init__(self, *args, source: str = "inet", **kwargs):
         self.source = source
@@ -121,7 +133,7 @@ class DerivedFromCIDRMixin:
         kwargs["serialize"] = False
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list, dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("editable", None)
         kwargs.pop("serialize", None)
@@ -130,6 +142,10 @@ class DerivedFromCIDRMixin:
 
     def pre_save(self, model_instance, add):
         return getattr(model_instance, self.attname)
+
+    def derive(self, network: IPNetwork) -> Any:
+        """The column's value for ``network`` (each derived field says how)."""
+        raise NotImplementedError
 
 
 class NetworkKeyField(DerivedFromCIDRMixin, models.CharField):

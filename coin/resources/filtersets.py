@@ -26,6 +26,7 @@ def address_search(queryset, term: str, containing_only: bool = False):
     if address is not None:
         key = address_key(address)
         return queryset.filter(range_start__lte=key, range_end__gte=key)
+    assert network is not None  # the term parsed as one or the other
     inside = Q(range_start__gte=start_key(network), range_start__lte=end_key(network))
     containing = Q(range_start__lte=start_key(network), range_end__gte=end_key(network))
     return queryset.filter(containing if containing_only else inside | containing)

@@ -62,6 +62,16 @@ def parse_address(value: "str | IPAddress") -> IPAddress:
         ) from error
 
 
+def subnet_of(network: IPNetwork, other: IPNetwork) -> bool:
+    """``network.subnet_of(other)`` for either version, typed: like the standard
+    library, networks of different versions raise ``TypeError``."""
+    if isinstance(network, ipaddress.IPv4Network) and isinstance(other, ipaddress.IPv4Network):
+        return network.subnet_of(other)
+    if isinstance(network, ipaddress.IPv6Network) and isinstance(other, ipaddress.IPv6Network):
+        return network.subnet_of(other)
+    raise TypeError(f"{network} and {other} are not of the same version")
+
+
 def make_key(version: int, value: int) -> str:
     return f"{version}{value:0{KEY_DIGITS}d}"
 

@@ -11,7 +11,7 @@ On PostgreSQL, GiST exclusion constraints (migration 0002) make overlaps impossi
 even for writers that race past these checks.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,17 +30,23 @@ from coin.resources.ip import (
     max_prefixlen,
     parse_address,
     start_key,
+    subnet_of,
 )
 from coin.resources.reverse_dns import check_ptr_address, normalise_hostname
 
+if TYPE_CHECKING:
+    from coin.resources.allocation import PoolUsage
+
 NETWORK_FIELDS = {"inet", "range_start", "range_end", "prefixlen"}
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class SubnetOverlap(ValidationError):
     """The database refused a subnet because it overlaps another one."""
 
 
-class NetworkQuerySet(models.QuerySet):
+class NetworkQuerySet(models.QuerySet[_M]):
     """``update()`` would skip the rules, the derived key columns, the history and
     the events: fields that need them must be changed by saving each object."""
 
@@ -56,7 +62,7 @@ class NetworkQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
-class PoolQuerySet(NetworkQuerySet):
+class PoolQuerySet(NetworkQuerySet["IPPool"]):
     def lock(self, pk: int) -> "IPPool | None":
         """The pool, locked until the end of the transaction: every writer of the
         pool's subnets (allocation, a subnet typed by hand) takes this lock first,
@@ -80,9 +86,10 @@ class PoolQuerySet(NetworkQuerySet):
         fields = model._meta.concrete_fields
         quote = connection.ops.quote_name
         mode = "NO KEY UPDATE" if connection.features.has_select_for_no_key_update else "UPDATE"
+        columns = ", ".join(quote(_column(field)) for field in fields)
         sql = (
-            f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.pk.column)} = %s FOR {mode}"
+            f"SELECT {columns} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(_column(model._meta.pk))} = %s FOR {mode}"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [pk])
@@ -96,7 +103,14 @@ class PoolQuerySet(NetworkQuerySet):
         return model.from_db(self.db, [field.attname for field in fields], values)
 
 
-class SubnetQuerySet(NetworkQuerySet):
+def _column(field: "models.Field[Any, Any] | None") -> str:
+    """The column of a concrete field (Django types it optional for the fields that
+    have none, which are not concrete)."""
+    assert field is not None and field.column is not None
+    return field.column
+
+
+class SubnetQuerySet(NetworkQuerySet["IPSubnet"]):
     guarded_fields = frozenset(
         NETWORK_FIELDS | {"configuration", "configuration_id", "ip_pool", "ip_pool_id"}
     )
@@ -179,6 +193,10 @@ class IPPool(models.Model):
     )
 
     objects = PoolQuerySet.as_manager()
+
+    #: The pool's usage, set by the admin's list for the pools of its page (one
+    #: query for them all); not set otherwise.
+    usage_cache: "PoolUsage"
 
     class Meta:
         verbose_name = _("IP pool")
@@ -304,7 +322,7 @@ class NameServer(models.Model):
         ]
 
     def __str__(self) -> str:
-        owner = self.owner.username if self.owner_id else gettext("ISP")
+        owner = self.owner.username if self.owner is not None else gettext("ISP")
         return f"{self.name} ({owner})"
 
     def save(self, *args, **kwargs) -> None:
@@ -384,9 +402,10 @@ class IPSubnet(models.Model):
 
     def member(self) -> "models.Model | None":
         """The member holding this subnet, if it is assigned."""
-        if self.configuration_id is None:
+        configuration = self.configuration
+        if configuration is None:
             return None
-        return self.configuration.offersubscription.member
+        return configuration.offersubscription.member
 
     def clean_fields(self, exclude=None) -> None:
         """A pool or configuration that the caller has loaded (a form has just
@@ -395,6 +414,7 @@ class IPSubnet(models.Model):
         exclude = set(exclude or ())
         for name in ("ip_pool", "configuration"):
             field = self._meta.get_field(name)
+            assert isinstance(field, models.ForeignKey)  # both are foreign keys
             if field.is_cached(self) and getattr(self, name) is not None:
                 related = getattr(self, name)
                 if related.pk is not None and related.pk == getattr(self, field.attname):
@@ -419,7 +439,7 @@ class IPSubnet(models.Model):
         pool_network = pool.network
         if pool_network is None:
             return
-        if network.version != pool_network.version or not network.subnet_of(pool_network):
+        if network.version != pool_network.version or not subnet_of(network, pool_network):
             raise ValidationError(
                 {
                     "inet": ValidationError(

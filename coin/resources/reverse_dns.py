@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from coin.resources.ip import IPAddress, IPNetwork, parse_address
+from coin.resources.ip import IPAddress, IPNetwork, parse_address, subnet_of
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 DEFAULT_CLASSLESS_LABEL = "{first}-{prefixlen}"
@@ -192,7 +192,7 @@ def delegation_records(
       ``64-26.2.0.192.in-addr.arpa`` and, for each address of the block, a CNAME
       from its usual reverse name to the same label under the child.
     """
-    if not subnet.subnet_of(zone.network):
+    if not subnet_of(subnet, zone.network):
         raise DelegationError(f"{subnet} is not inside zone {zone.name}")
     if subnet == zone.network:
         raise DelegationError(f"{subnet} is the whole zone {zone.name}: its parent must delegate it")

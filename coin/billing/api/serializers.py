@@ -8,6 +8,7 @@ functions, and their refusals come back as 400s that name the field.
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -17,7 +18,7 @@ from rest_framework import serializers
 
 from coin.billing.direct_debit import create_mandate
 from coin.billing.invoices import Line, issue_credit_note, issue_invoice
-from coin.billing.ledger import annotated_balance
+from coin.billing.ledger import InvoiceAmounts, annotated_balance
 from coin.billing.models import (
     MONEY,
     CreditNote,
@@ -33,11 +34,16 @@ from coin.billing.references import invoice_creditor_reference
 from coin.members.models import Member
 from coin.validation import api_error
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
 
 class ComputedMoneyField(serializers.DecimalField):
     """A read-only amount that ``compute`` takes from the object (null when it gives None)."""
 
-    def __init__(self, compute: Callable[[object], Decimal | None], **kwargs) -> None:
+    def __init__(self, compute: Callable[[Any], Decimal | None], **kwargs) -> None:
+        """``compute`` is given the serialized instance (``source="*"``), whose type
+        the field does not know: each serializer passes a function typed for its own."""
         self.compute = compute
         super().__init__(read_only=True, source="*", **MONEY, **kwargs)
 
@@ -62,6 +68,19 @@ def money(**kwargs) -> serializers.DecimalField:
 # --- Invoices ---------------------------------------------------------------------------------
 
 
+def invoice_total(invoice: Invoice) -> Decimal:
+    return invoice.total if invoice.is_validated else invoice.lines_total()
+
+
+def invoice_remaining(invoice: "WithAnnotations[Invoice, InvoiceAmounts]") -> Decimal | None:
+    return invoice.remaining if invoice.is_validated else None
+
+
+def member_balance(member: Member) -> Decimal:
+    """The balance of a member annotated by ``ledger.with_balances``."""
+    return annotated_balance(member).amount
+
+
 class InvoiceLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = InvoiceDetail
@@ -78,13 +97,13 @@ class InvoiceSerializer(serializers.ModelSerializer):
     status = InvoiceStatusField()
     validated = serializers.BooleanField(source="is_validated", read_only=True)
     total = ComputedMoneyField(
-        lambda invoice: invoice.total if invoice.is_validated else invoice.lines_total(),
+        invoice_total,
         help_text=_("Sum of the lines (fixed when the invoice is validated)."),
     )
     credited = money(help_text=_("Cancelled by validated credit notes."))
     paid = money(help_text=_("Paid by payments allocated to this invoice."))
     remaining = ComputedMoneyField(
-        lambda invoice: invoice.remaining if invoice.is_validated else None,
+        invoice_remaining,
         allow_null=True,
         help_text=_("Still to pay: total − credited − paid (null for a draft)."),
     )
@@ -127,7 +146,7 @@ class InvoiceCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         member = attrs["member"]
-        line_errors = [{} for _line in attrs["lines"]]
+        line_errors: list[dict[str, list[StrOrPromise]]] = [{} for _line in attrs["lines"]]
         for line, errors in zip(attrs["lines"], line_errors, strict=True):
             subscription = line.get("offersubscription")
             if subscription is not None and subscription.member_id != member.pk:
@@ -256,7 +275,7 @@ class MemberBalanceSerializer(serializers.ModelSerializer):
     invoices = money(source="balance_invoices", help_text=_("Sum of the validated invoices."))
     credit_notes = money(source="balance_credit_notes", help_text=_("Sum of the validated credit notes."))
     balance = ComputedMoneyField(
-        lambda member: annotated_balance(member).amount,
+        member_balance,
         help_text=_("payments − (invoices − credit notes): negative when the member owes money."),
     )
 

@@ -5,6 +5,8 @@ corrected by a credit note, and a payment is corrected in the admin (which takes
 what it paid). Creating goes through the ledger functions.
 """
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +45,12 @@ from coin.billing.models import (
 from coin.billing.payments import assign_payment
 from coin.members.models import Member
 
+if TYPE_CHECKING:
+    # What the mixin is mixed into: the view sets below.
+    _PdfMixinBase = viewsets.GenericViewSet
+else:
+    _PdfMixinBase = object
+
 PDF_RESPONSE = {
     (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The PDF, as a download."))
 }
@@ -69,7 +77,7 @@ class PeriodSerializer(serializers.Serializer):
         return attrs
 
 
-class PdfMixin:
+class PdfMixin(_PdfMixinBase):
     def perform_content_negotiation(self, request, force=False):
         # The PDF is not rendered by DRF: a client asking for application/pdf gets it,
         # and an error (404, 403) in JSON.

@@ -3,6 +3,8 @@ rules (``clean()``, then ``save()`` or ``allocation.save_subnet()``, which recor
 the history and the subnet events), as the admin does: nothing is checked here that the models
 or coin.resources.allocation do not already check."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext
@@ -143,10 +145,12 @@ class IPSubnetSerializer(serializers.ModelSerializer):
         return subnet.inet.version
 
     def get_subscription(self, subnet: IPSubnet) -> int | None:
-        return subnet.configuration.offersubscription_id if subnet.configuration_id else None
+        configuration = subnet.configuration
+        return configuration.offersubscription_id if configuration is not None else None
 
     def get_member(self, subnet: IPSubnet) -> int | None:
-        return subnet.configuration.offersubscription.member_id if subnet.configuration_id else None
+        configuration = subnet.configuration
+        return configuration.offersubscription.member_id if configuration is not None else None
 
     def validate(self, attrs):
         prefixlen = attrs.get("prefixlen")
@@ -219,7 +223,8 @@ class NameServerSerializer(serializers.ModelSerializer):
     class Meta:
         model = NameServer
         fields = ["id", "name", "owner", "comment"]
-        validators = []  # NameServer.clean() checks the uniqueness of the normalised name
+        # NameServer.clean() checks the uniqueness of the normalised name
+        validators: list[Callable[..., None]] = []
 
     def validate(self, attrs):
         server = candidate(self, attrs)
