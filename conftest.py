@@ -40,6 +40,18 @@ def _empty_cache():
 
 
 @pytest.fixture
+def english(settings):
+    """Messages are checked in English, the source language, whatever translations are
+    compiled (the site is French by default). A folder's conftest makes it autouse with
+    ``autouse_english``; a module with ``pytest.mark.usefixtures("english")``."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def member_factory(db):
     from coin.members.models import Member
 

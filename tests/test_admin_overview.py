@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from coin.billing.invoices import Line, issue_credit_note, issue_invoice
 from coin.billing.payments import record_payment
@@ -19,15 +18,11 @@ from coin.offers.subscriptions import request_subscription, subscribe
 from coin.portal import overview
 from coin.provisioning.models import ProvisioningJob
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.django_db]
 
 TODAY = datetime.date(2026, 6, 15)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from coin.billing.invoices import Line, issue_invoice
 from coin.billing.payments import record_payment
@@ -15,14 +14,9 @@ from coin.offers.models import Offer
 from coin.offers.subscriptions import subscribe
 from coin.resources.models import IPPool, IPSubnet, OfferIPPool
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.django_db]
 
 
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

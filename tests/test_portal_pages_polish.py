@@ -1,16 +1,10 @@
 """Issue 14, point 15: a styled 403 page, a "logged out" message, a red Delete."""
 
 import pytest
-from django.utils import translation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 def test_a_refused_page_is_the_portals_own(member_client, settings, isp):

@@ -4,12 +4,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def autouse_english(english):
+    """Every test of this folder in English (the root conftest's ``english``)."""
 
 
 @pytest.fixture

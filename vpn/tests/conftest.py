@@ -45,9 +45,5 @@ def subscribe(vpn_offer, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture(autouse=True)
-def english():
-    """Messages are checked in English, the source language (the portal is French by default)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+def autouse_english(english):
+    """Every test of this folder in English (the root conftest's ``english``)."""

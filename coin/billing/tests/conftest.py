@@ -87,13 +87,3 @@ def resumed(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def english(settings):
-    """Messages are checked in English, the source language, whatever translations
-    are compiled (the portal is French by default). Used by the ledger's modules:
-    ``pytestmark = [..., pytest.mark.usefixtures("english")]``."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield

@@ -9,8 +9,5 @@ def members_ldap(ldap_server, settings):
 
 
 @pytest.fixture(autouse=True)
-def english():
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+def autouse_english(english):
+    """Every test of this folder in English (the root conftest's ``english``)."""

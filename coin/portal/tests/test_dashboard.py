@@ -13,14 +13,9 @@ from coin.members.models import Member
 from coin.offers.models import Offer
 from coin.offers.subscriptions import subscribe
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 def get(client, url: str) -> str:

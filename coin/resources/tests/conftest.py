@@ -9,14 +9,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    """Messages are checked in English, the source language, whatever translations
-    are compiled (the portal is French by default)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def autouse_english(english):
+    """Every test of this folder in English (the root conftest's ``english``)."""
 
 
 @pytest.fixture

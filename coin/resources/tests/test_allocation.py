@@ -242,7 +242,7 @@ def test_a_fixture_load_moves_the_hint_too(make_pool, tmp_path):
 
     from django.core.management import call_command
 
-    pool = make_pool("10.9.0.0/24", 32)
+    pool = make_pool("198.51.100.0/24", 32)
     fixture = tmp_path / "subnets.json"
     fixture.write_text(
         json.dumps(
@@ -250,7 +250,7 @@ def test_a_fixture_load_moves_the_hint_too(make_pool, tmp_path):
                 {
                     "model": "resources.ipsubnet",
                     "pk": 1000 + n,
-                    "fields": {"inet": f"10.9.0.{n}/32", "ip_pool": pool.pk},
+                    "fields": {"inet": f"198.51.100.{n}/32", "ip_pool": pool.pk},
                 }
                 for n in range(40)
             ]
@@ -258,8 +258,8 @@ def test_a_fixture_load_moves_the_hint_too(make_pool, tmp_path):
     )
     call_command("loaddata", str(fixture), verbosity=0)
     pool.refresh_from_db()
-    assert pool.allocation_hint.endswith(str(int(ipaddress.ip_address("10.9.0.40"))))
-    assert allocate_subnet(pool).inet == net("10.9.0.40/32")
+    assert pool.allocation_hint.endswith(str(int(ipaddress.ip_address("198.51.100.40"))))
+    assert allocate_subnet(pool).inet == net("198.51.100.40/32")
 
 
 def test_free_blocks_and_usage(make_pool):
