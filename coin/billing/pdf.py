@@ -27,10 +27,14 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
+from django.core.signals import setting_changed
 from django.db.models.fields.files import FieldFile
+from django.dispatch import receiver
 from django.template.loader import get_template
 from django.utils import translation
+from django.utils.dateformat import format as format_date
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext_lazy as _
 
 from coin.billing import facturx
 from coin.billing.debt import is_fully_credited
@@ -60,7 +64,14 @@ class RefusedURL(ValueError):
 def allowed_roots() -> list[Path]:
     """Folders whose files a PDF may embed: templates and static files (Coin's, the
     apps', the ISP's overrides, which may live outside the project) and media. Not the
-    whole project: it holds the database, settings_local.py and the private PDFs."""
+    whole project: it holds the database, settings_local.py and the private PDFs.
+    Worked out once per process (resolving some eighty folders costs more than a
+    small page) and again when a setting changes (tests)."""
+    return list(_allowed_roots())
+
+
+@cache
+def _allowed_roots() -> tuple[Path, ...]:
     from django.apps import apps
 
     roots: list[Any] = [settings.MEDIA_ROOT, getattr(settings, "STATIC_ROOT", None)]
@@ -72,7 +83,12 @@ def allowed_roots() -> list[Path]:
         roots.extend(dirs)
     for config in apps.get_app_configs():
         roots += [Path(config.path) / "templates", Path(config.path) / "static"]
-    return [Path(root).resolve() for root in roots if root]
+    return tuple(Path(root).resolve() for root in roots if root)
+
+
+@receiver(setting_changed)
+def _forget_allowed_roots(**kwargs: Any) -> None:
+    _allowed_roots.cache_clear()
 
 
 def check_url(url: str, roots: Iterable[Path]) -> None:
@@ -258,6 +274,18 @@ def isp_context() -> dict[str, Any]:
     }
 
 
+def short_date(day: Any) -> str:
+    return format_date(day, "d/m/Y") if day else ""
+
+
+def doc_meta(*rows: tuple[Any, Any]) -> list[tuple[Any, Any]]:
+    """The bill's references beside its title (number, date…), as (label, value)
+    rows; a row without a value is left out. base.html prints the labels and the
+    values as two blocks of lines: two text boxes instead of a table's cells, which
+    WeasyPrint lays out one by one."""
+    return [(label, value) for label, value in rows if value]
+
+
 def buyer_siren(member: Any) -> str:
     """A business member's SIREN (a mandatory mention of the reform), else ""."""
     from coin.members.models import Member
@@ -295,6 +323,12 @@ def invoice_context(invoice: Invoice, delivery: facturx.Party | None = None) -> 
         **isp_context(),
         "invoice": invoice,
         "member": invoice.member,
+        "doc_meta": doc_meta(
+            (_("No."), invoice.number or _("draft")),
+            (_("Date"), short_date(invoice.date)),
+            (_("Due date"), short_date(invoice.date_due)),
+            (_("Member"), invoice.member.username),
+        ),
         "buyer_siren": buyer_siren(invoice.member),
         "delivery": delivery,
         "draft": not invoice.is_validated,
@@ -314,13 +348,29 @@ def credit_note_context(credit_note: CreditNote) -> dict[str, Any]:
         "credit_note": credit_note,
         "invoice": credit_note.invoice,
         "member": credit_note.member,
+        "doc_meta": doc_meta(
+            (_("No."), credit_note.number or _("draft")),
+            (_("Date"), short_date(credit_note.date)),
+            (_("Invoice"), credit_note.invoice.number),
+            (_("Member"), credit_note.member.username),
+        ),
         "buyer_siren": buyer_siren(credit_note.member),
         "draft": credit_note.validated_at is None,
     }
 
 
 def receipt_context(receipt: Receipt) -> dict[str, Any]:
-    return {**isp_context(), "receipt": receipt, "member": receipt.member, "draft": False}
+    return {
+        **isp_context(),
+        "receipt": receipt,
+        "member": receipt.member,
+        "doc_meta": doc_meta(
+            (_("No."), receipt.number),
+            (_("Date"), short_date(receipt.date)),
+            (_("Member"), receipt.member.username),
+        ),
+        "draft": False,
+    }
 
 
 # --- Rendering --------------------------------------------------------------------------
