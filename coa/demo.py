@@ -51,7 +51,9 @@ def load(stdout) -> None:
             sync_group(each)
         bng = BNG.objects.create(
             name="bng-demo",
-            address="203.0.113.1",
+            # Loopback: the demo's CoA and Disconnect requests (sent when its
+            # subscribers change) must not leave the machine.
+            address="127.0.0.1",
             secret=secrets.token_urlsafe(16),
             vendor=BNG.Vendor.MIKROTIK,
         )

