@@ -93,6 +93,16 @@ def member_client(client, member):
 
 
 @pytest.fixture
+def operator_client(client, member_factory):
+    """A client logged in as a superuser who is not a member ("admin"), so that the
+    admin's member counts and lists show only the test's members (pytest-django's
+    ``admin_client`` makes its superuser a member)."""
+    operator = member_factory(username="admin", is_staff=True, is_superuser=True, status="not_member")
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
 def isp(db):
     from coin.isp_database.models import BankInfo, ISPInfo
 

@@ -23,8 +23,6 @@ pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.django_db]
 TODAY = datetime.date(2026, 6, 15)
 
 
-
-
 @pytest.fixture
 def isp_data(member_factory, private_root):
     """Three members (one pending), two subscribers of a 30 € per quarter offer and one
@@ -82,15 +80,8 @@ def test_the_figures_over_time(isp_data):
     assert overview.unpaid_over_time(days) == [round(v, 2) for v in expected]
 
 
-@pytest.fixture
-def admin_client(client, member_factory):
-    admin = member_factory(username="admin", is_staff=True, is_superuser=True, status="not_member")
-    client.force_login(admin)
-    return client
-
-
-def test_the_admin_index_shows_the_overview_and_every_link_opens_its_list(admin_client, isp_data):
-    page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en")
+def test_the_admin_index_shows_the_overview_and_every_link_opens_its_list(operator_client, isp_data):
+    page = operator_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     content = page.content.decode()
     assert 'id="overview"' in content
@@ -99,16 +90,17 @@ def test_the_admin_index_shows_the_overview_and_every_link_opens_its_list(admin_
     links = set(re.findall(r'href="([^"]+)"', section))
     assert len(links) >= 6
     for link in links:
-        response = admin_client.get(link.replace("&amp;", "&"))
+        response = operator_client.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
         assert "?e=1" not in response.get("Location", ""), link  # a filter the list refuses
-    listed = admin_client.get(
+    listed = operator_client.get(
         reverse("admin:offers_subscriptionrequest_changelist") + "?state__exact=pending"
     )
     assert listed.context["cl"].result_count == SubscriptionRequest.objects.filter(state="pending").count()
     # An app's index does not repeat it.
     assert (
-        'id="overview"' not in admin_client.get(reverse("admin:app_list", args=["billing"])).content.decode()
+        'id="overview"'
+        not in operator_client.get(reverse("admin:app_list", args=["billing"])).content.decode()
     )
 
 
@@ -119,13 +111,13 @@ def test_staff_who_may_not_see_members_get_no_overview(client, member_factory, i
 
 
 def test_the_overview_costs_the_same_whatever_the_number_of_members(
-    admin_client, isp_data, member_factory, django_assert_max_num_queries
+    operator_client, isp_data, member_factory, django_assert_max_num_queries
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
-        admin_client.get(reverse("admin:index"))
+        operator_client.get(reverse("admin:index"))
     offer = Offer.objects.get(reference="FIB")
     for n in range(30):
         member = member_factory(username=f"many{n}")
@@ -133,10 +125,10 @@ def test_the_overview_costs_the_same_whatever_the_number_of_members(
         issue_invoice(member, [Line("Fibre", Decimal("30.00"))], datetime.date(2026, 5, 1))
     # Session, user, recent actions, then 6 figures (7 queries) and 4 series (6).
     with django_assert_max_num_queries(17):
-        response = admin_client.get(reverse("admin:index"))
+        response = operator_client.get(reverse("admin:index"))
     assert response.status_code == 200
     with CaptureQueriesContext(connection) as many:
-        admin_client.get(reverse("admin:index"))
+        operator_client.get(reverse("admin:index"))
     assert len(many) == len(few)
 
 

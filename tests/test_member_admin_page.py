@@ -17,15 +17,6 @@ from coin.resources.models import IPPool, IPSubnet, OfferIPPool
 pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.django_db]
 
 
-
-
-@pytest.fixture
-def admin_client(client, member_factory):
-    admin = member_factory(username="admin", is_staff=True, is_superuser=True, status="not_member")
-    client.force_login(admin)
-    return client
-
-
 @pytest.fixture
 def subscriber(member, other_member, private_root):
     """``member`` with a DSL line (an IPv4 /32 and an IPv6 /56), two invoices (one paid
@@ -45,8 +36,8 @@ def subscriber(member, other_member, private_root):
     return subscription
 
 
-def test_the_member_page_shows_subscriptions_billing_and_addresses(admin_client, member, subscriber):
-    page = admin_client.get(reverse("admin:members_member_change", args=[member.pk]))
+def test_the_member_page_shows_subscriptions_billing_and_addresses(operator_client, member, subscriber):
+    page = operator_client.get(reverse("admin:members_member_change", args=[member.pk]))
     assert page.status_code == 200
     content = page.content.decode()
     subscriptions = content.split('id="member-subscriptions"')[1].split("</div>")[0]
@@ -63,47 +54,47 @@ def test_the_member_page_shows_subscriptions_billing_and_addresses(admin_client,
     assert 'name="language"' in content  # the member's language is on the page too
 
 
-def test_the_panels_links_open_the_members_own_rows(admin_client, member, other_member, subscriber):
+def test_the_panels_links_open_the_members_own_rows(operator_client, member, other_member, subscriber):
     of_member = f"?member__id__exact={member.pk}"
     for name, count in [("billing_invoice", 2), ("billing_payment", 1), ("offers_offersubscription", 1)]:
-        response = admin_client.get(reverse(f"admin:{name}_changelist") + of_member)
+        response = operator_client.get(reverse(f"admin:{name}_changelist") + of_member)
         assert response.status_code == 200, name
         assert response.context["cl"].result_count == count, name
 
 
-def test_a_member_without_anything_reads_so(admin_client, other_member):
+def test_a_member_without_anything_reads_so(operator_client, other_member):
     url = reverse("admin:members_member_change", args=[other_member.pk])
-    content = admin_client.get(url).content.decode()
+    content = operator_client.get(url).content.decode()
     for text in ["No subscription.", "No invoice.", "No IP address.", "Up to date."]:
         assert text in content
 
 
-def test_searching_members_by_an_ip_address(admin_client, member, other_member, subscriber):
+def test_searching_members_by_an_ip_address(operator_client, member, other_member, subscriber):
     theirs = IPSubnet.objects.of_member(member)
     v4 = next(s for s in theirs if s.inet.version == 4)
     v6 = next(s for s in theirs if s.inet.version == 6)
     url = reverse("admin:members_member_changelist")
     for term in [str(v4.inet.network_address), str(v6.inet.network_address + 5), str(v6.inet)]:
-        found = list(admin_client.get(url, {"q": term}).context["cl"].result_list)
+        found = list(operator_client.get(url, {"q": term}).context["cl"].result_list)
         assert found == [member], term
-    assert list(admin_client.get(url, {"q": "198.51.100.1"}).context["cl"].result_list) == []
+    assert list(operator_client.get(url, {"q": "198.51.100.1"}).context["cl"].result_list) == []
     # Text still searches as before.
-    by_name = admin_client.get(url, {"q": other_member.username}).context["cl"].result_list
+    by_name = operator_client.get(url, {"q": other_member.username}).context["cl"].result_list
     assert list(by_name) == [other_member]
 
 
 def test_the_member_page_costs_the_same_with_many_invoices(
-    admin_client, member, subscriber, django_assert_max_num_queries
+    operator_client, member, subscriber, django_assert_max_num_queries
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     url = reverse("admin:members_member_change", args=[member.pk])
     with CaptureQueriesContext(connection) as few:
-        admin_client.get(url)
+        operator_client.get(url)
     for month in range(3, 13):
         issue_invoice(member, [Line("ADSL", Decimal("25.00"))], datetime.date(2025, month, 1))
     with CaptureQueriesContext(connection) as many:
-        response = admin_client.get(url)
+        response = operator_client.get(url)
     assert "All 12 invoices" in response.content.decode()
     assert len(many) == len(few)

@@ -15,18 +15,11 @@ from coin.checks import site_url_is_local, site_url_set
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, member_factory):
-    admin = member_factory(username="admin", is_staff=True, is_superuser=True, status="not_member")
-    client.force_login(admin)
-    return client
-
-
-def test_the_task_queue_has_a_translatable_name_in_the_admin(admin_client):
+def test_the_task_queue_has_a_translatable_name_in_the_admin(operator_client):
     config = apps.get_app_config("django_tasks_database")
     assert isinstance(config.verbose_name, Promise)  # goes through the catalogue
     with translation.override("en"):
-        content = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        content = operator_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Background tasks" in content and "Tasks Database Backend" not in content
     from django_tasks_db.models import DBTaskResult
 
@@ -36,17 +29,19 @@ def test_the_task_queue_has_a_translatable_name_in_the_admin(admin_client):
         assert str(DBTaskResult._meta.verbose_name_plural) in TASKS_DB_MODEL_NAMES
     with translation.override("fr"):
         assert str(DBTaskResult._meta.verbose_name_plural) == "Résultats de tâches"
-        french = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        french = operator_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Tâches de fond" in french
 
 
-def test_an_isp_without_covered_area_shows_an_empty_box_not_null(admin_client, isp):
-    content = admin_client.get(reverse("admin:isp_database_ispinfo_change", args=[isp.pk])).content.decode()
+def test_an_isp_without_covered_area_shows_an_empty_box_not_null(operator_client, isp):
+    content = operator_client.get(
+        reverse("admin:isp_database_ispinfo_change", args=[isp.pk])
+    ).content.decode()
     assert 'name="covered_areas-__prefix__-area"' in content
     assert ">null</textarea>" not in content and ">\nnull</textarea>" not in content
 
 
-def test_an_isp_saves_a_covered_area_without_a_shape(admin_client, isp):
+def test_an_isp_saves_a_covered_area_without_a_shape(operator_client, isp):
     from coin.isp_database.admin import CoveredAreaForm
 
     form = CoveredAreaForm({"name": "Lyon", "technologies": ["ftth"], "area": ""})
