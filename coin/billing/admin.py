@@ -8,8 +8,12 @@ the forms of credit notes and receipts issue them when saved (``save()`` returns
 issued bill), and refusals are shown with ``coin.validation``.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -253,7 +257,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "drafts": [(draft, draft.lines_total()) for draft in drafts],
                 "skipped": queryset.count() - len(drafts),
-                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                 "action": request.POST.get("action", "validate"),
             }
             return TemplateResponse(request, "admin/billing/invoice/validate_confirmation.html", context)
@@ -293,7 +297,8 @@ class CreditNoteForm(forms.ModelForm):
         fields = ["invoice", "date", "amount", "reason"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         invoice, amount, date = cleaned.get("invoice"), cleaned.get("amount"), cleaned.get("date")
         if invoice is not None and amount is not None:
             try:
@@ -310,7 +315,7 @@ class CreditNoteForm(forms.ModelForm):
         """Issue the credit note (whatever ``commit``: issuing is one transaction that
         numbers and saves it); the admin gets the issued note. An issued note never
         changes: saving its (read-only) page changes nothing."""
-        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
+        super().save(commit=False)  # saves nothing: sets save_m2m, which the admin calls next
         if self.instance.pk is not None:
             return self.instance
         data = self.cleaned_data
@@ -344,8 +349,9 @@ class CreditNoteAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         """From an invoice's "Create a credit note" link: the amount is what is left to
         credit on it (the usual case is cancelling the rest of the invoice)."""
-        initial = super().get_changeform_initial_data(request)
-        invoice = Invoice.objects.validated().filter(pk=initial.get("invoice") or None).first()
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
+        invoice_id = initial.get("invoice")
+        invoice = Invoice.objects.validated().filter(pk=invoice_id).first() if invoice_id else None
         if invoice is not None and "amount" not in initial:
             left = creditable_amount(invoice)
             if left > 0:
@@ -444,7 +450,8 @@ class ReceiptForm(forms.ModelForm):
                 self.fields[name].required = False
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk is not None:  # issued: its page is read-only
             return cleaned
         fee = cleaned.get("membership_fee")
@@ -468,7 +475,7 @@ class ReceiptForm(forms.ModelForm):
         """Issue the receipt (receipts.py numbers and saves it, whatever ``commit``);
         the admin gets the issued receipt. An issued receipt never changes: saving its
         (read-only) page changes nothing."""
-        self.save_m2m = self._save_m2m  # the admin calls it after save(commit=False)
+        super().save(commit=False)  # saves nothing: sets save_m2m, which the admin calls next
         if self.instance.pk is not None:
             return self.instance
         data = self.cleaned_data
@@ -525,7 +532,7 @@ class BankStatementUploadForm(forms.Form):
     )
 
 
-def render_report(report: dict) -> str:
+def render_report(report: Mapping[str, Any]) -> str:
     """The import report as HTML (lists of unmatched, duplicate and ignored lines)."""
     if not report:
         return "—"
@@ -730,7 +737,7 @@ class MandateForm(forms.ModelForm):
         """A new mandate replaces the member's mandate in force (save_mandate revokes
         it): one_mandate_in_force, the one constraint on ``member``, is not checked
         here. The member itself was checked by its form field."""
-        return {*super()._get_validation_exclusions(), "member"}
+        return {*super()._get_validation_exclusions(), "member"}  # type: ignore[misc]  # private, not in the stubs
 
 
 @admin.register(Mandate)
@@ -906,7 +913,8 @@ class CollectionReturnForm(forms.ModelForm):
         fields = ["return_reason", "returned_on"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("return_reason")) != bool(data.get("returned_on")):
             raise ValidationError(_("Give both the reason and the date of the return, or neither."))
         return data

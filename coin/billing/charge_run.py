@@ -56,7 +56,7 @@ class AddDays(Func):
         super().__init__(expression, **extra)
         self.days = int(days)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"({sql} + {self.days})", params
 

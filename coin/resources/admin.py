@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class AddressSearchMixin:
+class AddressSearchAdmin(admin.ModelAdmin):
     """Search boxes accept an address (rows containing it) or a network (rows
     inside or around it) besides the usual text search."""
 
@@ -81,7 +81,7 @@ def usage_text(pool: IPPool, usage) -> str:
 
 
 @admin.register(IPPool)
-class IPPoolAdmin(AddressSearchMixin, admin.ModelAdmin):
+class IPPoolAdmin(AddressSearchAdmin):
     list_display = ["name", "network", "default_size", "usage", "free_space", "available_link"]
     search_fields = ["name", "description"]
     fields = [
@@ -202,12 +202,14 @@ class IPSubnetAdminForm(forms.ModelForm):
         # The checks and the assignment history read the holder and the offer:
         # fetch them with the chosen configuration rather than one by one later.
         field = self.fields["configuration"]
+        assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None  # a foreign key's
         field.queryset = field.queryset.select_related(
             "offersubscription__member", "offersubscription__offer"
         )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "inet" in cleaned and cleaned["inet"] is None and cleaned.get("ip_pool") is not None:
             try:  # to allocate: the pool must have room
                 check_allocatable(cleaned["ip_pool"], cleaned.get("allocate_prefixlen"))
@@ -216,7 +218,7 @@ class IPSubnetAdminForm(forms.ModelForm):
         for problem in name_server_problems(
             cleaned.get("configuration"),
             cleaned.get("name_server") or [],
-            cleaned.get("delegate_reverse_dns"),
+            bool(cleaned.get("delegate_reverse_dns")),
         ):
             self.add_error("name_server", problem)
         return cleaned
@@ -235,7 +237,7 @@ VersionFilter = list_filter(IPSubnetFilterSet, "version", _("IP version"))
 
 
 @admin.register(IPSubnet)
-class IPSubnetAdmin(AddressSearchMixin, admin.ModelAdmin):
+class IPSubnetAdmin(AddressSearchAdmin):
     form = IPSubnetAdminForm
     list_display = ["network", "ip_pool", "configuration", "member", "delegate_reverse_dns"]
     list_filter = [VersionFilter, AssignedFilter, "ip_pool", "delegate_reverse_dns"]
@@ -310,7 +312,7 @@ ASSIGNMENT_FIELDS: tuple[str, ...] = (
 
 
 @admin.register(IPSubnetAssignment)
-class IPSubnetAssignmentAdmin(AddressSearchMixin, admin.ModelAdmin):
+class IPSubnetAssignmentAdmin(AddressSearchAdmin):
     """Read only: the history is written by Coin and purged by purge_ip_history."""
 
     list_display = [

@@ -48,7 +48,8 @@ class Command(BaseCommand):
         due = due_suspensions(today, int(days))
         suspended_members = suspended = 0
         for item in progress(due, len(due), "Suspensions", enabled=verbosity >= 1):
-            invoices = ", ".join(invoice.number for invoice in item.invoices)
+            # Overdue invoices are validated, hence numbered.
+            invoices = ", ".join(invoice.number for invoice in item.invoices if invoice.number)
             references = ", ".join(subscription.reference for subscription in item.subscriptions)
             line = f"{item.member.username}: unpaid {invoices}; {references}"
             if dry_run:
