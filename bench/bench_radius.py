@@ -36,10 +36,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from report import record  # noqa: E402  (bench/ is the script's folder)
@@ -250,8 +249,15 @@ def fill_accounting(alias: str, subscribers: int, sessions: int) -> None:
                 )
             )
         RadAcct.objects.using(alias).bulk_create(rows, batch_size=5000)
-        settings.RADIUS_DATABASE = alias
-        rollup()
+        with radius_database_in_use(alias):
+            rollup()
+
+
+def radius_database_in_use(alias: str):
+    """Coin reads ``alias`` as its RADIUS database. Through override_settings, which
+    tells coa.conf.setting() (it remembers values): a plain assignment to settings
+    would go unnoticed, and both pages would read the default database."""
+    return override_settings(RADIUS_DATABASE=alias)
 
 
 def bench_page(account: RadiusAccount, subscribers: int, sessions: int, requests: int) -> None:
@@ -272,8 +278,8 @@ def bench_page(account: RadiusAccount, subscribers: int, sessions: int, requests
 
     pages, times = {}, {small: [], large: []}
     for alias in (small, large):
-        settings.RADIUS_DATABASE = alias
-        response = client.get(url)
+        with radius_database_in_use(alias):
+            response = client.get(url)
         assert response.status_code == 200
         pages[alias] = [line for line in response.content.decode().splitlines() if "csrf" not in line]
     assert pages[small] == pages[large], "the same member's page whatever the size of radacct"
@@ -282,12 +288,11 @@ def bench_page(account: RadiusAccount, subscribers: int, sessions: int, requests
     )
     for _ in range(requests):
         for alias in (small, large):
-            settings.RADIUS_DATABASE = alias
-            begin = time.perf_counter()
-            response = client.get(url)
-            times[alias].append(time.perf_counter() - begin)
+            with radius_database_in_use(alias):
+                begin = time.perf_counter()
+                response = client.get(url)
+                times[alias].append(time.perf_counter() - begin)
             assert response.status_code == 200
-    settings.RADIUS_DATABASE = "default"
     p50 = {alias: statistics.median(values) for alias, values in times.items()}
     ratio = p50[large] / p50[small]
     print(f"member page, {rows[small]:,} radacct rows:      p50 {1000 * p50[small]:7.2f} ms")
