@@ -5,8 +5,6 @@ import pytest
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
-
-
 def test_a_refused_page_is_the_portals_own(member_client, settings, isp):
     settings.MEMBER_CAN_EDIT_PROFILE = False
     response = member_client.get("/members/edit/", HTTP_ACCEPT_LANGUAGE="en")

@@ -85,5 +85,3 @@ def resumed(monkeypatch):
     calls = []
     monkeypatch.setattr(suspension, "resume_if_paid", lambda member: calls.append(member.pk))
     return calls
-
-

@@ -16,8 +16,6 @@ from coin.offers.subscriptions import request_subscription
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
-
-
 @pytest.fixture
 def offer():
     return Offer.objects.create(

@@ -16,8 +16,6 @@ from coin.offers.subscriptions import subscribe
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
-
-
 def get(client, url: str) -> str:
     response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
