@@ -268,11 +268,53 @@ def isp_context() -> dict[str, Any]:
         "bank": bank,
         "iban": format_iban(bank.iban) if bank else "",
         "logo": logo_source(isp) if isp else None,
+        "issuer_address": issuer_address(isp, office),
         "vat_mention": settings.INVOICE_VAT_MENTION,
         "payment_mentions": [text for _code, text in payment_mentions()],
         "legal_mentions": settings.INVOICE_LEGAL_MENTIONS,
         "vat_on_debits": settings.INVOICE_VAT_ON_DEBITS,
     }
+
+
+def abroad(country: str) -> str:
+    """The country when it is not France (where a French bill's address need not say it)."""
+    return country if country and country.strip().lower() != "france" else ""
+
+
+def address_block(*lines: str) -> str:
+    """Non-empty lines joined by line feeds, for a paragraph styled "white-space:
+    pre-line" (templates' class ``multiline``): one text box for the whole block."""
+    return "\n".join(line for line in lines if line and line.strip())
+
+
+def issuer_address(isp: Any, office: Any) -> str:
+    """Under the ISP's name: its registered office, SIRET, email and website."""
+    if isp is None:
+        return ""
+    place = (
+        [
+            office.street_address,
+            office.extended_address,
+            office.post_office_box,
+            f"{office.postal_code} {office.locality}",
+            abroad(office.country_name),
+            f"SIRET {office.siret}" if office.siret else "",
+        ]
+        if office
+        else []
+    )
+    return address_block(*place, isp.email, isp.website)
+
+
+def recipient_address(member: Any, siren: str) -> str:
+    """Under the member's name: its address (as many lines as it has), postcode and
+    city, country when abroad, and a business member's SIREN."""
+    return address_block(
+        *(member.address or "").splitlines(),
+        f"{member.postal_code} {member.city}",
+        abroad(member.country),
+        f"SIREN {siren}" if siren else "",
+    )
 
 
 def short_date(day: Any) -> str:
@@ -292,6 +334,12 @@ def buyer_siren(member: Any) -> str:
     from coin.members.models import Member
 
     return (getattr(member, "siren", "") or "") if member.type == Member.Type.LEGAL_ENTITY else ""
+
+
+def recipient_context(member: Any) -> dict[str, Any]:
+    """Who a bill is for: the member, a business member's SIREN, the address block."""
+    siren = buyer_siren(member)
+    return {"member": member, "buyer_siren": siren, "recipient_address": recipient_address(member, siren)}
 
 
 def credited_in_full(invoice: Invoice) -> bool:
@@ -323,14 +371,13 @@ def invoice_context(invoice: Invoice, delivery: facturx.Party | None = None) -> 
     return {
         **isp_context(),
         "invoice": invoice,
-        "member": invoice.member,
+        **recipient_context(invoice.member),
         "doc_meta": doc_meta(
             (_("No."), invoice.number or _("draft")),
             (_("Date"), short_date(invoice.date)),
             (_("Due date"), short_date(invoice.date_due)),
             (_("Member"), invoice.member.username),
         ),
-        "buyer_siren": buyer_siren(invoice.member),
         "delivery": delivery,
         "draft": not invoice.is_validated,
         "lines": lines,
@@ -348,14 +395,13 @@ def credit_note_context(credit_note: CreditNote) -> dict[str, Any]:
         **isp_context(),
         "credit_note": credit_note,
         "invoice": credit_note.invoice,
-        "member": credit_note.member,
+        **recipient_context(credit_note.member),
         "doc_meta": doc_meta(
             (_("No."), credit_note.number or _("draft")),
             (_("Date"), short_date(credit_note.date)),
             (_("Invoice"), credit_note.invoice.number),
             (_("Member"), credit_note.member.username),
         ),
-        "buyer_siren": buyer_siren(credit_note.member),
         "draft": credit_note.validated_at is None,
     }
 
@@ -364,7 +410,7 @@ def receipt_context(receipt: Receipt) -> dict[str, Any]:
     return {
         **isp_context(),
         "receipt": receipt,
-        "member": receipt.member,
+        **recipient_context(receipt.member),
         "doc_meta": doc_meta(
             (_("No."), receipt.number),
             (_("Date"), short_date(receipt.date)),
@@ -518,7 +564,7 @@ def buyer_party(member: Any) -> facturx.Party:
         line_one=" ".join(member.address.split()),
         postcode=member.postal_code,
         city=member.city,
-        country="FR" if (member.country or "France").strip().lower() == "france" else "",
+        country="" if abroad(member.country) else "FR",
         email=member.email or "",
     )
 

@@ -125,6 +125,26 @@ def test_payment_reference_is_number_and_username(billed):
 # --- What the invoice says --------------------------------------------------------------
 
 
+def test_address_blocks_have_one_line_per_part_and_no_empty_line():
+    from types import SimpleNamespace
+
+    member = SimpleNamespace(
+        address="Bâtiment B\n3 place de la Mairie", postal_code="69003", city="Lyon", country=""
+    )
+    assert pdf.recipient_address(member, "") == "Bâtiment B\n3 place de la Mairie\n69003 Lyon"
+    abroad = SimpleNamespace(address="", postal_code="", city="", country="Belgique")
+    assert pdf.recipient_address(abroad, "732829320") == "Belgique\nSIREN 732829320"
+    isp = SimpleNamespace(email="contact@arlp.example", website="")
+    assert pdf.issuer_address(isp, None) == "contact@arlp.example"
+    office = SimpleNamespace(
+        street_address="12 rue des Lilas", extended_address="", post_office_box="", postal_code="69100",
+        locality="Villeurbanne", country_name="France", siret="12345678900017",
+    )  # fmt: skip
+    assert pdf.issuer_address(isp, office) == (
+        "12 rue des Lilas\n69100 Villeurbanne\nSIRET 12345678900017\ncontact@arlp.example"
+    )
+
+
 def test_invoice_pdf_says_everything_a_french_invoice_must(billed, settings):
     settings.INVOICE_LEGAL_MENTIONS = "Pénalités de retard : trois fois le taux légal."
     data = pdf.render_invoice_pdf(billed)
